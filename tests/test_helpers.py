@@ -1,0 +1,356 @@
+"""The figure helpers in autils: what each figure shows (content, not pixels) and input checks."""
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot is imported anywhere: no display needed
+
+import matplotlib.colors as mcolors  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import autils  # noqa: E402
+from autils import PALETTE, digit_image  # noqa: E402
+
+M = 5000
+RNG_SEED = 7
+
+
+@pytest.fixture(scope="module")
+def data():
+    return autils.load_data()
+
+
+@pytest.fixture(scope="module")
+def predictions(data):
+    """Predictions equal to the labels except for 137 rows, each wrong by a known digit."""
+    _, y = data
+    rng = np.random.default_rng(RNG_SEED)
+    y_pred = y.ravel().copy()
+    wrong = np.sort(rng.choice(M, 137, replace=False))
+    y_pred[wrong] = (y_pred[wrong] + rng.integers(1, 10, len(wrong))) % 10
+    return y_pred, wrong
+
+
+class FakeModel:
+    """Stands in for a Keras model: fixed logits, and a record of every predict call."""
+
+    def __init__(self, logits):
+        self.logits = np.asarray(logits)
+        self.calls = []
+
+    def predict(self, X, verbose="auto"):
+        self.calls.append({"rows": len(X), "verbose": verbose})
+        return self.logits[: len(X)]
+
+
+def logits_for(digits, n_classes=10):
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(len(digits), n_classes))
+    logits[np.arange(len(digits)), digits] += 10.0
+    return logits
+
+
+def sampled(m, n, seed=1234):
+    return np.random.default_rng(seed).choice(m, size=n, replace=False)
+
+
+def image_axes(fig):
+    return [ax for ax in fig.axes if ax.images and ax.get_label() != "<colorbar>"]
+
+
+def curve(ax):
+    """The data of the longest line in ax (not the axis lines through 0)."""
+    return max(ax.lines, key=lambda line: len(line.get_xdata())).get_data()
+
+
+def suptitle(fig):
+    return fig._suptitle.get_text() if fig._suptitle is not None else ""
+
+
+# --- figures have the right content ----------------------------------------------------------
+
+def test_act_trio_has_three_titled_and_labelled_axes():
+    fig = autils.plt_act_trio()
+    assert isinstance(fig, Figure)
+    assert [ax.get_title() for ax in fig.axes] == ["Linear", "Sigmoid", "ReLU"]
+    for ax in fig.axes:
+        assert ax.get_xlabel() == "z" and ax.get_ylabel() == "g(z)"
+    z, relu = curve(fig.axes[2])
+    np.testing.assert_allclose(relu, np.maximum(0, z))
+    z, sigmoid = curve(fig.axes[1])
+    np.testing.assert_allclose(sigmoid, 1 / (1 + np.exp(-z)))
+
+
+def test_display_digit_shows_the_upright_image_and_its_label(data):
+    X, y = data
+    fig = autils.display_digit(X[1015], label=y[1015])
+    (ax,) = fig.axes
+    np.testing.assert_array_equal(ax.images[0].get_array(), digit_image(X[1015]))
+    assert ax.get_title() == "Label: 2"
+    assert ax.get_xlabel() and ax.get_ylabel()
+    assert autils.display_digit(X[0]).axes[0].get_title()  # titled even without a label
+
+
+def test_display_digit_rejects_the_whole_matrix(data):
+    X, _ = data
+    with pytest.raises(ValueError, match=r"x should be one row of X .*found shape \(5000, 400\)"):
+        autils.display_digit(X)
+
+
+def test_digit_grid_shows_a_reproducible_sample_titled_with_labels(data):
+    X, y = data
+    fig = autils.display_digit_grid(X, y)
+    assert fig.get_size_inches()[0] <= 8
+    indices = sampled(M, 64)
+    axes = image_axes(fig)
+    assert len(axes) == 64 and len(fig.axes) == 64
+    for ax, index in zip(axes, indices):
+        np.testing.assert_array_equal(ax.images[0].get_array(), digit_image(X[index]))
+        assert ax.get_title() == str(y[index, 0])
+    assert suptitle(fig)
+
+
+def test_digit_grid_seed_and_size(data):
+    X, y = data
+    fig = autils.display_digit_grid(X, y.ravel(), n_rows=2, n_cols=3, seed=5)
+    titles = [ax.get_title() for ax in image_axes(fig)]
+    assert titles == [str(y[i, 0]) for i in sampled(M, 6, seed=5)]
+    # Fewer images than cells: every image once, the rest of the grid blank.
+    fig = autils.display_digit_grid(X[:5], y[:5], n_rows=2, n_cols=4)
+    assert len(image_axes(fig)) == 5 and len(fig.axes) == 8
+
+
+def test_plot_loss_numbers_epochs_from_one():
+    loss = [2.0, 1.0, 0.5, 0.4]
+
+    class History:  # what keras' model.fit returns, as far as plot_loss_tf cares
+        history = {"loss": loss}
+
+    for history in (History(), {"loss": loss}):
+        fig = autils.plot_loss_tf(history)
+        (ax,) = fig.axes
+        epochs, values = ax.lines[0].get_data()
+        np.testing.assert_array_equal(epochs, [1, 2, 3, 4])
+        np.testing.assert_array_equal(values, loss)
+        assert ax.get_title() and ax.get_xlabel() == "epoch" and ax.get_ylabel() == "loss"
+
+
+@pytest.mark.parametrize("history", [{}, {"accuracy": [0.5]}, {"loss": []}, [1.0, 0.5], None])
+def test_plot_loss_without_loss_says_what_it_expected(history):
+    with pytest.raises(ValueError, match="'loss'"):
+        autils.plot_loss_tf(history)
+
+
+def test_predict_digits_calls_predict_once_and_returns_argmax(data, predictions):
+    X, _ = data
+    y_pred, _ = predictions
+    model = FakeModel(logits_for(y_pred))
+    result = autils.predict_digits(model, X)
+    assert model.calls == [{"rows": M, "verbose": 0}]
+    assert result.shape == (M,) and result.dtype == np.int64
+    np.testing.assert_array_equal(result, y_pred)
+
+
+def test_predict_digits_rejects_outputs_of_the_wrong_shape(data):
+    X, _ = data
+    with pytest.raises(ValueError, match=r"model.predict\(X\) should return shape \(5000, n_classes\)"):
+        autils.predict_digits(FakeModel(np.zeros(M)), X)
+    with pytest.raises(ValueError, match="model should be a Keras model"):
+        autils.predict_digits("model", X)
+
+
+def test_display_predictions_titles_label_comma_prediction_and_marks_mistakes(data, predictions):
+    X, y = data
+    y_pred, wrong = predictions
+    # Choose a seed whose sample holds at least one mistake, so the marking is really tested.
+    seed = next(s for s in range(100) if np.isin(sampled(M, 64, s), wrong).any())
+    fig = autils.display_predictions(X, y, y_pred.reshape(-1, 1), seed=seed)
+    indices = sampled(M, 64, seed)
+    axes = image_axes(fig)
+    assert len(axes) == 64
+    for ax, index in zip(axes, indices):
+        np.testing.assert_array_equal(ax.images[0].get_array(), digit_image(X[index]))
+        label, prediction = ax.get_title().rstrip(" ✗").split(",")
+        assert (int(label), int(prediction)) == (y[index, 0], y_pred[index])
+        is_mistake = y[index, 0] != y_pred[index]
+        # Marked without relying on colour alone: a cross, bold, and a visible frame.
+        assert ax.get_title().endswith("✗") == is_mistake
+        assert (ax.title.get_fontweight() == "bold") == is_mistake
+        assert ax.spines["left"].get_visible() == is_mistake
+        if is_mistake:
+            assert mcolors.same_color(ax.title.get_color(), PALETTE["vermillion"])
+            assert mcolors.same_color(ax.spines["top"].get_edgecolor(), PALETTE["vermillion"])
+    assert suptitle(fig).startswith("Label, prediction; mistakes marked")
+
+
+def test_display_predictions_accepts_y_as_column_or_flat(data, predictions):
+    X, y = data
+    y_pred, _ = predictions
+    titles = [[ax.get_title() for ax in autils.display_predictions(X, labels, y_pred).axes]
+              for labels in (y, y.ravel())]
+    assert titles[0] == titles[1]
+
+
+def test_plot_errors_shows_errors_in_index_order_and_counts_all(data, predictions):
+    X, y = data
+    y_pred, wrong = predictions
+    fig = autils.plot_errors(X, y, y_pred, max_shown=24)
+    axes = image_axes(fig)
+    assert len(axes) == 24
+    for ax, index in zip(axes, wrong[:24]):
+        np.testing.assert_array_equal(ax.images[0].get_array(), digit_image(X[index]))
+        assert ax.get_title() == f"{y[index, 0]},{y_pred[index]}"
+    assert "137 errors out of 5000" in suptitle(fig)
+    assert len(image_axes(autils.plot_errors(X, y, y_pred, max_shown=200))) == 137
+
+
+def test_plot_errors_without_errors_says_so(data):
+    X, y = data
+    fig = autils.plot_errors(X, y, y)
+    (ax,) = fig.axes
+    assert not ax.images and ax.get_title()
+    assert "No errors" in " ".join(text.get_text() for text in ax.texts)
+
+
+def test_display_errors_counts_with_a_single_predict(data, predictions):
+    X, y = data
+    y_pred, wrong = predictions
+    model = FakeModel(logits_for(y_pred))
+    assert autils.display_errors(model, X, y) == len(wrong) == np.count_nonzero(y.ravel() != y_pred)
+    assert len(model.calls) == 1
+    assert autils.display_errors(model, X, y, y_pred) == len(wrong)
+    assert len(model.calls) == 1  # y_pred given: no prediction at all
+
+
+def test_display_errors_shows_the_figure_only_inside_ipython(data, predictions, monkeypatch):
+    import IPython
+    import IPython.display
+
+    X, y = data
+    y_pred, wrong = predictions
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objects: shown.extend(objects))
+    autils.display_errors(None, X, y, y_pred)
+    assert shown == []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    assert autils.display_errors(None, X, y, y_pred) == len(wrong)
+    (figure,) = shown
+    assert isinstance(figure, Figure) and f"{len(wrong)} errors out of {M}" in suptitle(figure)
+
+
+def test_confusion_matrix_matches_a_hand_count():
+    y = [0, 0, 1, 1, 1, 2, 2, 2, 2, 9]
+    y_pred = [0, 1, 1, 1, 2, 2, 2, 0, 0, 9]
+    expected = np.zeros((10, 10), dtype=int)
+    expected[0, 0], expected[0, 1] = 1, 1
+    expected[1, 1], expected[1, 2] = 2, 1
+    expected[2, 2], expected[2, 0] = 2, 2
+    expected[9, 9] = 1
+    matrix = autils.confusion_matrix(np.array(y).reshape(-1, 1), y_pred)
+    assert matrix.shape == (10, 10) and np.issubdtype(matrix.dtype, np.integer)
+    np.testing.assert_array_equal(matrix, expected)
+    np.testing.assert_array_equal(autils.confusion_matrix([0, 1, 2], [2, 1, 0], n_classes=3),
+                                  [[0, 0, 1], [0, 1, 0], [1, 0, 0]])
+
+
+def test_confusion_matrix_on_the_data_sums_to_m_with_labels_in_rows(data, predictions):
+    _, y = data
+    y_pred, wrong = predictions
+    matrix = autils.confusion_matrix(y, y_pred)
+    assert matrix.sum() == M
+    np.testing.assert_array_equal(matrix.sum(axis=1), np.bincount(y.ravel()))
+    np.testing.assert_array_equal(matrix.sum(axis=0), np.bincount(y_pred, minlength=10))
+    assert matrix.sum() - np.trace(matrix) == len(wrong)
+
+
+def test_confusion_matrix_rejects_bad_labels():
+    with pytest.raises(ValueError, match="y_pred has 2 entries but y has 3"):
+        autils.confusion_matrix([1, 2, 3], [1, 2])
+    with pytest.raises(ValueError, match="y_pred should hold digits 0 to 9; found values from 0 to 10"):
+        autils.confusion_matrix([1, 2, 3], [0, 2, 10])
+    with pytest.raises(ValueError, match="predict_digits"):  # logits passed by mistake
+        autils.confusion_matrix([1, 2, 3], np.zeros((3, 10)))
+    with pytest.raises(ValueError, match="whole-number digits"):
+        autils.confusion_matrix([1, 2, 3], [1.0, 2.5, 3.0])
+
+
+def test_plot_confusion_matrix_shows_counts_on_readable_colours(data, predictions):
+    _, y = data
+    y_pred, _ = predictions
+    fig = autils.plot_confusion_matrix(y, y_pred, title="Test set")
+    ax = image_axes(fig)[0]
+    matrix = autils.confusion_matrix(y, y_pred)
+    np.testing.assert_array_equal(ax.images[0].get_array(), matrix)
+    cells = {(round(t.get_position()[1]), round(t.get_position()[0])): t for t in ax.texts}
+    assert len(cells) == 100
+    for (true_digit, predicted_digit), text in cells.items():
+        assert text.get_text() == str(matrix[true_digit, predicted_digit])
+    assert mcolors.same_color(cells[(0, 0)].get_color(), PALETTE["black"])  # light cell, dark text
+    assert mcolors.same_color(cells[(0, 9)].get_color(), "white")  # dark cell, light text
+    assert ax.get_xlabel() == "Predicted digit" and ax.get_ylabel() == "True digit"
+    assert ax.get_title().startswith("Test set")
+    assert list(ax.get_xticks()) == list(range(10)) == list(ax.get_yticks())
+
+
+def test_most_confused_pairs_orders_by_count_then_digits():
+    y = [7, 7, 7, 4, 4, 4, 3, 3, 5, 1, 1]
+    y_pred = [1, 1, 2, 9, 9, 4, 5, 5, 3, 1, 1]
+    assert autils.most_confused_pairs(y, y_pred, k=3) == [(3, 5, 2), (4, 9, 2), (7, 1, 2)]
+    assert autils.most_confused_pairs(y, y_pred, k=10) == [(3, 5, 2), (4, 9, 2), (7, 1, 2),
+                                                           (5, 3, 1), (7, 2, 1)]
+    assert autils.most_confused_pairs(y, y, k=3) == []
+    pairs = autils.most_confused_pairs(y, y_pred)
+    assert all(type(value) is int for pair in pairs for value in pair)
+
+
+def test_first_layer_weights_are_drawn_through_digit_image_on_one_symmetric_scale():
+    W1 = np.random.default_rng(3).normal(size=(400, 25))
+    fig = autils.plot_first_layer_weights(W1)
+    axes = image_axes(fig)
+    assert len(axes) == 25
+    limit = np.abs(W1).max()
+    for unit, ax in enumerate(axes):
+        np.testing.assert_array_equal(ax.images[0].get_array(), digit_image(W1[:, unit]))
+        assert ax.get_title() == f"unit {unit + 1}"
+        assert ax.images[0].get_clim() == (-limit, limit)
+        assert ax.images[0].get_cmap().name == "PuOr"
+    assert any(ax.get_label() == "<colorbar>" for ax in fig.axes)
+    assert suptitle(fig)
+
+
+@pytest.mark.parametrize("shape, message", [((25, 400), "transposed"), ((400,), r"found shape \(400,\)"),
+                                            ((100, 25), r"found shape \(100, 25\)")])
+def test_first_layer_weights_reject_other_shapes(shape, message):
+    with pytest.raises(ValueError, match=rf"W1 should have shape \(400, n_units\).*{message}"):
+        autils.plot_first_layer_weights(np.zeros(shape))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda X, y: autils.display_digit_grid(X[:, :399], y), r"X should have shape \(m, 400\)"),
+    (lambda X, y: autils.display_digit_grid(X, y[:10]), "y has 10 entries but X has 5000"),
+    (lambda X, y: autils.display_digit_grid(X, y, n_rows=0), "n_rows should be a whole number"),
+    (lambda X, y: autils.display_predictions(X, y, y[:-1]), "y_pred has 4999 entries"),
+    (lambda X, y: autils.plot_errors(X, y, y, max_shown=2.5), "max_shown should be a whole number"),
+    (lambda X, y: autils.display_errors(None, X[0], y), "For a single image use display_digit"),
+])
+def test_invalid_inputs_name_the_argument(data, call, message):
+    X, y = data
+    with pytest.raises(ValueError, match=message):
+        call(X, y)
+
+
+def test_every_figure_is_closed_titled_and_leaves_rcparams_alone(data, predictions):
+    X, y = data
+    y_pred, _ = predictions
+    before = dict(plt.rcParams)
+    figures = [autils.plt_act_trio(), autils.display_digit(X[0], 0), autils.display_digit_grid(X, y),
+               autils.plot_loss_tf({"loss": [1, 0.5]}), autils.display_predictions(X, y, y_pred),
+               autils.plot_errors(X, y, y_pred), autils.plot_errors(X, y, y),
+               autils.plot_confusion_matrix(y, y_pred),
+               autils.plot_first_layer_weights(np.ones((400, 25)))]
+    assert dict(plt.rcParams) == before
+    assert plt.get_fignums() == []  # closed: a notebook shows each returned figure once
+    for fig in figures:
+        assert suptitle(fig) or all(ax.get_title() for ax in fig.axes if ax.get_label() != "<colorbar>")
+        assert fig.get_size_inches()[0] <= 8
