@@ -39,8 +39,8 @@ class FakeModel:
         self.logits = np.asarray(logits)
         self.calls = []
 
-    def predict(self, X, verbose="auto"):
-        self.calls.append({"rows": len(X), "verbose": verbose})
+    def predict(self, X, batch_size=None, verbose="auto"):
+        self.calls.append({"rows": len(X), "batch_size": batch_size, "verbose": verbose})
         return self.logits[: len(X)]
 
 
@@ -147,7 +147,7 @@ def test_predict_digits_calls_predict_once_and_returns_argmax(data, predictions)
     y_pred, _ = predictions
     model = FakeModel(logits_for(y_pred))
     result = autils.predict_digits(model, X)
-    assert model.calls == [{"rows": M, "verbose": 0}]
+    assert model.calls == [{"rows": M, "batch_size": M, "verbose": 0}]  # one call, one batch
     assert result.shape == (M,) and result.dtype == np.int64
     np.testing.assert_array_equal(result, y_pred)
 
