@@ -1,0 +1,361 @@
+"""How long the lab takes, and how much memory it needs: one table of medians over fresh processes.
+
+Run:  python benchmarks/bench_lab.py [--runs N] [--quick] [--cells]
+
+Every figure is the median of N runs (default 5; --quick: 2), each in a fresh process, the
+measurements taken in turn so that a busy moment of the machine spreads over all of them:
+
+- ``import tensorflow`` and ``import keras`` alone, with the notebook's environment variables;
+- the notebook top to bottom, headless, kernel start included (what ``jupyter execute`` does):
+  nbclient runs a temporary copy of ``lab2_multiclass.ipynb`` (the source is never written) in a
+  fresh kernel whose working folder is the project, and reads the kernel's peak memory (VmHWM in
+  ``/proc/<pid>/status``) after the last cell;
+- the lab's training alone, Keras ``fit`` against the same training in plain NumPy
+  (``benchmarks/numpy_reference.py``), with the final losses and error counts of both, and a
+  check that the Keras weights are bit-identical in every fresh process;
+- the grading of one submission, ``python -m instructor grade`` on a copy of the source notebook.
+
+The Keras training is a faithful copy of the notebook's cells (``MODEL_CODE`` and
+``TRAINING_CODE`` below, run with ``exec``); the table says so when the notebook no longer
+contains them, so that the copy can be brought up to date. Timings print, nothing is asserted:
+the targets column says what the lab aims for on a 2-core machine.
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "lab2_multiclass.ipynb"
+
+# The notebook's first cell sets these before importing TensorFlow (to silence its C++ log).
+NOTEBOOK_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+
+# Faithful copies of the notebook's model cell (Exercise 2's reference solution) and training
+# cell. Keep them in step with the notebook: the table flags any difference.
+MODEL_CODE = """
+keras.utils.set_random_seed(1234)
+model = Sequential(
+    [
+        keras.Input(shape=(400,)),
+        Dense(25, activation="relu", name="L1"),
+        Dense(15, activation="relu", name="L2"),
+        Dense(10, activation="linear", name="L3"),
+    ],
+    name="my_model",
+)
+"""
+TRAINING_CODE = """
+model.compile(
+    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    optimizer=keras.optimizers.Adam(learning_rate=0.001),
+    steps_per_execution=157,
+)
+history = model.fit(X, y, epochs=40, verbose=0)
+"""
+
+IMPORT_CODE = ("import time; start = time.perf_counter(); import {module}; "
+               "print(time.perf_counter() - start)")
+
+
+# --------------------------------------------------------------------------------------------
+# Workers: each runs in a fresh process and prints one line of JSON.
+
+def worker_keras():
+    for name, value in NOTEBOOK_ENV.items():  # as the notebook does: os.environ.setdefault
+        os.environ.setdefault(name, value)
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+    import keras
+    from keras import Sequential
+    from keras.layers import Dense
+
+    from autils import load_data
+
+    X, y = load_data()
+    scope = {"keras": keras, "Sequential": Sequential, "Dense": Dense, "X": X, "y": y}
+    exec(MODEL_CODE, scope)
+    start = time.perf_counter()
+    exec(TRAINING_CODE, scope)  # compile + fit; compile only records its arguments
+    seconds = time.perf_counter() - start
+    model, history = scope["model"], scope["history"]
+    weights = model.get_weights()
+    digest = hashlib.sha256(b"".join(np.ascontiguousarray(w).tobytes() for w in weights))
+    logits = model.predict(X, batch_size=len(X), verbose=0)
+    errors = int(np.sum(np.argmax(logits, axis=1) != y.ravel()))
+    print(json.dumps({"seconds": seconds, "loss": history.history["loss"][-1], "errors": errors,
+                      "weights_sha256": digest.hexdigest()}))
+
+
+def worker_numpy():
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from autils import load_data
+    import numpy_reference
+
+    X, y = load_data()
+    start = time.perf_counter()
+    net, losses = numpy_reference.train(X, y)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "loss": losses[-1],
+                      "errors": numpy_reference.errors(net, X, y)}))
+
+
+def worker_notebook(path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=600, record_timing=True,
+                            resources={"metadata": {"path": str(ROOT)}})
+    peak_kb = []
+
+    def read_peak(**_):
+        # VmHWM: the kernel's peak resident memory so far, read while it is still running.
+        pid = client.km.provisioner.process.pid
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    peak_kb.append(int(line.split()[1]))
+
+    client.on_cell_executed = read_peak
+    client.execute()
+    cells = []
+    for index, cell in enumerate(nb.cells):
+        timing = cell.get("metadata", {}).get("execution", {})
+        if cell.cell_type == "code" and "iopub.execute_input" in timing:
+            seconds = _iso_seconds(timing["shell.execute_reply"]) - _iso_seconds(timing["iopub.execute_input"])
+            first_line = next((line for line in cell.source.splitlines() if line.strip()), "")
+            cells.append({"index": index, "seconds": seconds, "first_line": first_line[:60]})
+    stderr_outputs = sum(1 for cell in nb.cells if cell.cell_type == "code"
+                         for output in cell.get("outputs", [])
+                         if output.get("output_type") == "stream" and output.get("name") == "stderr")
+    print(json.dumps({"peak_mb": max(peak_kb) / 1024, "cells": cells,
+                      "stderr_outputs": stderr_outputs}))
+
+
+def _iso_seconds(stamp):
+    from datetime import datetime
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+WORKERS = {"keras": worker_keras, "numpy": worker_numpy, "notebook": worker_notebook}
+
+
+# --------------------------------------------------------------------------------------------
+# The parent: runs the workers in fresh processes and prints the table.
+
+def run(args, env=None, timeout=900):
+    """Run a command with the project as working folder; return (wall seconds, process)."""
+    start = time.perf_counter()
+    proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return time.perf_counter() - start, proc
+
+
+def run_worker(name, *extra):
+    wall, proc = run([sys.executable, __file__, "--worker", name, *extra])
+    if proc.returncode != 0:
+        raise RuntimeError(f"{name} worker failed:\n{proc.stderr[-3000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["wall"] = wall
+    result["stderr_lines"] = len(proc.stderr.splitlines())
+    return result
+
+
+def time_import(module):
+    env = {**NOTEBOOK_ENV, **os.environ}  # the notebook's settings, unless already set
+    _, proc = run([sys.executable, "-c", IMPORT_CODE.format(module=module)], env=env)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-2000:])
+    return float(proc.stdout.strip().splitlines()[-1])
+
+
+def grader_command():
+    """The grader's command line, or None with the reason it cannot run."""
+    if not (ROOT / "instructor" / "__main__.py").is_file():
+        return None, "no instructor/__main__.py"
+    return [sys.executable, "-m", "instructor", "grade"], None
+
+
+def time_grading(command, submission):
+    """Seconds to grade one submission, and the grader's verdict on it.
+
+    Exit code 1 means the grader finished and found a problem with the submission (the verdict
+    says which); that is still a complete grading. Any other failure raises RuntimeError.
+    """
+    wall, proc = run(command + [str(submission)])
+    if proc.returncode not in (0, 1):
+        tail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:] or [""]
+        raise RuntimeError(f"exit code {proc.returncode}: {tail[0][:80]}")
+    verdict = re.search(rf"^\s+{re.escape(submission.parent.name)}: (.+?) \(", proc.stdout, re.M)
+    return wall, verdict.group(1) if verdict else f"exit code {proc.returncode}"
+
+
+def code_in_notebook(code):
+    """Whether the notebook contains ``code``, comments and whitespace aside."""
+    import nbformat
+
+    def normal(text):
+        return re.sub(r"\s+", "", re.sub(r"#[^\n]*", "", text))
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    return normal(code) in normal("\n".join(c.source for c in nb.cells if c.cell_type == "code"))
+
+
+def stats(values):
+    return statistics.median(values), min(values), max(values)
+
+
+def progress(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure (default 5)")
+    parser.add_argument("--quick", action="store_true", help="2 runs per figure")
+    parser.add_argument("--cells", action="store_true",
+                        help="also list the notebook's 8 slowest cells (median seconds)")
+    parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    parser.add_argument("worker_args", nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        WORKERS[args.worker](*args.worker_args)
+        return
+    runs = 2 if args.quick else args.runs
+    if runs < 1:
+        parser.error("--runs must be at least 1")
+
+    grade_cmd, grade_missing = grader_command()
+    load_before = os.getloadavg()[0]
+    results = {key: [] for key in ("import_tf", "import_keras", "keras", "numpy", "notebook", "grade")}
+    failures = {}
+    with tempfile.TemporaryDirectory(prefix="bench_lab_") as tmp:
+        copy = Path(tmp) / NOTEBOOK.name
+        shutil.copyfile(NOTEBOOK, copy)
+        submission = Path(tmp) / "submission" / NOTEBOOK.name  # the grader names it "submission"
+        submission.parent.mkdir()
+        shutil.copyfile(NOTEBOOK, submission)
+        for index in range(runs):
+            progress(f"run {index + 1} of {runs}")
+            steps = [("import_tf", lambda: time_import("tensorflow")),
+                     ("import_keras", lambda: time_import("keras")),
+                     ("keras", lambda: run_worker("keras")),
+                     ("numpy", lambda: run_worker("numpy")),
+                     ("notebook", lambda: run_worker("notebook", str(copy)))]
+            if grade_cmd:
+                steps.append(("grade", lambda: time_grading(grade_cmd, submission)))
+            for key, step in steps:
+                if key in failures:
+                    continue
+                progress(f"  {key}")
+                try:
+                    results[key].append(step())
+                except (RuntimeError, subprocess.TimeoutExpired, ValueError) as error:
+                    failures[key] = str(error).strip().splitlines()[-1][:100]
+                    progress(f"  {key} failed: {error}")
+
+    load = (load_before, os.getloadavg()[0])
+    print_table(runs, results, failures, grade_missing, load)
+    if args.cells and results["notebook"]:
+        print_cells(results["notebook"])
+
+
+def print_table(runs, results, failures, grade_missing, load):
+    rows = []  # (what, median, min, max, unit, target, note)
+
+    def timed(what, values, target="", note=""):
+        if values:
+            rows.append((what, *stats(values), "s", target, note))
+
+    def missing(what, key, default="n/a"):
+        rows.append((what, None, None, None, "", "", f"n/a ({failures[key]})" if key in failures else default))
+
+    timed("import tensorflow (fresh process)", results["import_tf"])
+    timed("import keras (fresh process)", results["import_keras"])
+
+    notebook = results["notebook"]
+    if notebook:
+        stderr = max(r["stderr_outputs"] for r in notebook)
+        timed("notebook top to bottom, headless", [r["wall"] for r in notebook], "< 15 (10)",
+              f"kernel start included; {stderr} stderr outputs")
+        peak = [r["peak_mb"] for r in notebook]
+        rows.append(("  peak kernel memory (VmHWM)", *stats(peak), "MB", "< 1536", ""))
+    else:
+        missing("notebook top to bottom, headless", "notebook")
+
+    keras_runs, numpy_runs = results["keras"], results["numpy"]
+    copy_note = "copy of the notebook's cells"
+    if not (code_in_notebook(MODEL_CODE) and code_in_notebook(TRAINING_CODE)):
+        copy_note = "NOT the notebook's cells now: update the copy"
+    if keras_runs:
+        timed("lab training, Keras model.fit", [r["seconds"] for r in keras_runs], "", copy_note)
+    else:
+        missing("lab training, Keras model.fit", "keras")
+    if numpy_runs:
+        timed("lab training, plain NumPy", [r["seconds"] for r in numpy_runs], "",
+              "benchmarks/numpy_reference.py")
+    else:
+        missing("lab training, plain NumPy", "numpy")
+    if keras_runs and numpy_runs:
+        ratio = statistics.median(r["seconds"] for r in keras_runs) / statistics.median(
+            r["seconds"] for r in numpy_runs)
+        rows.append(("  Keras / NumPy (medians)", ratio, None, None, "x", "< 4", ""))
+        for name, group in (("Keras", keras_runs), ("NumPy", numpy_runs)):
+            losses = sorted({f"{r['loss']:.4f}" for r in group})
+            errors = sorted({str(r["errors"]) for r in group})
+            rows.append((f"  {name}: final loss, training errors", None, None, None, "", "",
+                         f"loss {'/'.join(losses)}; {'/'.join(errors)} errors of 5000"))
+        digests = {r["weights_sha256"] for r in keras_runs}
+        if len(keras_runs) < 2:
+            same = "one run: not checked"
+        elif len(digests) == 1:
+            same = f"yes, in {len(keras_runs)} processes (sha256 {next(iter(digests))[:12]})"
+        else:
+            same = f"NO: {len(digests)} different results in {len(keras_runs)} processes"
+        rows.append(("  Keras weights bit-identical", None, None, None, "", "yes", same))
+
+    if results["grade"]:
+        verdicts = "; ".join(sorted({verdict for _, verdict in results["grade"]}))
+        timed("grading one submission", [seconds for seconds, _ in results["grade"]], "",
+              f"python -m instructor grade; verdict: {verdicts}")
+    elif "grade" in failures:
+        missing("grading one submission", "grade")
+    else:
+        rows.append(("grading one submission", None, None, None, "", "",
+                     f"n/a (grader not available: {grade_missing})"))
+
+    print(f"Lab benchmark: median of {runs} fresh runs; {os.cpu_count()} CPUs, 1-minute load "
+          f"average {load[0]:.1f} before and {load[1]:.1f} after; Python {sys.version.split()[0]}")
+    header = f"{'what':<38} {'median':>8} {'min':>8} {'max':>8} {'unit':<4} {'target':<10} note"
+    print(header)
+    print("-" * len(header))
+    for what, median, low, high, unit, target, note in rows:
+        cells = [f"{v:8.2f}" if isinstance(v, float) else f"{'':8}" for v in (median, low, high)]
+        if unit == "MB":
+            cells = [f"{v:8.0f}" for v in (median, low, high)]
+        print(f"{what:<38} {' '.join(cells)} {unit:<4} {target:<10} {note}".rstrip())
+
+
+def print_cells(notebook_runs):
+    by_index = {}
+    for run_result in notebook_runs:
+        for cell in run_result["cells"]:
+            by_index.setdefault(cell["index"], (cell["first_line"], []))[1].append(cell["seconds"])
+    slowest = sorted(by_index.items(), key=lambda item: -statistics.median(item[1][1]))[:8]
+    print()
+    print(f"{'notebook cell':<14} {'median s':>8}  first line")
+    for index, (first_line, seconds) in slowest:
+        print(f"{'cell ' + str(index):<14} {statistics.median(seconds):8.2f}  {first_line}")
+
+
+if __name__ == "__main__":
+    main()
