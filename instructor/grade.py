@@ -1,0 +1,240 @@
+"""Grade submissions: each in a fresh kernel and working directory, several in parallel.
+
+For one submission (:func:`grade_submission`):
+
+1. read the notebook (a broken file is reported, not fatal) and scan it statically for tampering;
+2. copy the INSTRUCTOR's helper modules, data and images into a new temporary working directory
+   (never the submission's own copies), and the instructor's public_tests.py into a second,
+   private directory for the probes;
+3. run the notebook in a fresh kernel there (per-cell time limit, memory limit): the baseline
+   probe first, then every code cell (errors are recorded and the run goes on), then the
+   extract probe (after writing the hidden inputs, so the student's cells never see them);
+4. grade every exercise in this process from the probe's records (``exercise_checks``) and
+   look for tampering (``tamper``, ``static_scan``, ``output_compare``).
+
+Status: ``passed`` (every graded exercise passed, no tampering), ``failed``, ``tampering`` or
+``error`` (the submission could not be graded at all).
+"""
+import concurrent.futures
+import copy
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+import traceback
+import uuid
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+from instructor import (ASSET_DIRS, DATA_FILES, HELPER_FILES, POINTS, PROJECT_ROOT,
+                        SOURCE_NOTEBOOK)
+from instructor import exercise_checks, hidden_checks, output_compare, probes, static_scan, tamper
+from instructor.cells import NotebookError, first_line, graded_cells, read_notebook
+from instructor.kernel_run import run_notebook
+from instructor.sanitize import load_patterns
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    """Limits for one submission's run."""
+    cell_timeout: float = 120.0  # seconds per notebook cell
+    memory_limit_mb: int = 3000  # resident memory of the kernel and its children
+    probe_timeout: float = 180.0  # the extract probe saves a model and runs the checks' calls
+    executed_dir: str = ""  # when set, the grader's own run of each notebook is saved there
+    kernel_threads: int = 0  # threads per kernel; 0: the cores shared out between the jobs
+
+
+def grade_submission(submission, options=GradeOptions()):
+    """Grade one :class:`~instructor.submissions.Submission`; returns its report record (a dict)."""
+    started = time.monotonic()
+    record = _empty_record(submission)
+    try:
+        notebook = read_notebook(submission.notebook)
+    except NotebookError as error:
+        record["errors"].append({"cell": None, "status": "unreadable", "message": str(error)})
+        record["exercises"] = exercise_checks.grade_exercises(None, {}, None, None,
+                                                              "the notebook could not be read")
+        record["timings"]["total"] = round(time.monotonic() - started, 2)
+        return record
+
+    exercise_checks.warm_up()  # TensorFlow imports in this process while the kernel works
+    findings = (tamper.check_cell_findings(read_notebook(SOURCE_NOTEBOOK), notebook)
+                + static_scan.static_findings(notebook)
+                + tamper.submitted_file_findings(submission.folder))
+    with tempfile.TemporaryDirectory(prefix="grade-work-") as work, \
+            tempfile.TemporaryDirectory(prefix="grade-private-") as private:
+        findings += _run_and_grade(submission, notebook, Path(work), Path(private), options, record)
+    record["findings"] = findings
+    record["score"] = sum(result["points"] for result in record["exercises"].values())
+    if any(item["severity"] == tamper.TAMPERING for item in findings):
+        record["status"] = "tampering"
+    elif all(record["exercises"][exercise]["passed"] for exercise in POINTS):
+        record["status"] = "passed"
+    else:
+        record["status"] = "failed"
+    record["timings"]["total"] = round(time.monotonic() - started, 2)
+    return record
+
+
+def _empty_record(submission):
+    return {"name": submission.name, "notebook": str(submission.notebook),
+            "folder": str(submission.folder) if submission.folder else None,
+            "status": "error", "score": 0, "max_score": sum(POINTS.values()),
+            "exercises": {}, "findings": [], "errors": [], "timings": {}}
+
+
+def _run_and_grade(submission, notebook, workdir, private_dir, options, record):
+    """Run the notebook in ``workdir``, grade it from ``private_dir``; fills ``record`` and
+    returns the findings of the run (kernel, working directory, stored outputs)."""
+    hashes = _prepare_workdir(workdir)
+    shutil.copyfile(PROJECT_ROOT / "public_tests.py", private_dir / probes.PUBLIC_TESTS_COPY)
+    hidden_inputs = hidden_checks.softmax_inputs()
+
+    def extract_code():
+        # Written only now, after the student's last cell: their code never sees the inputs.
+        np.savez(private_dir / probes.HIDDEN_INPUTS_FILE,
+                 **{f"a{i}": z for i, z in enumerate(hidden_inputs)})
+        return probes.extract_probe(private_dir, f"_grader_public_tests_{uuid.uuid4().hex}")
+
+    fresh = _cleared(notebook)
+    run = run_notebook(fresh, workdir, cell_timeout=options.cell_timeout,
+                       memory_limit_mb=options.memory_limit_mb,
+                       before=[("baseline", probes.baseline_probe(private_dir))],
+                       after=[("extract", extract_code)], probe_timeout=options.probe_timeout,
+                       threads=options.kernel_threads)
+    record["timings"]["notebook_run"] = run.seconds
+    record["peak_memory_mb"] = run.peak_memory_mb
+    record["errors"] = _cell_errors(notebook, run)
+    if options.executed_dir:
+        Path(options.executed_dir).mkdir(parents=True, exist_ok=True)
+        record["executed_notebook"] = str(Path(options.executed_dir) / f"{submission.name}.ipynb")
+        nbformat.write(fresh, record["executed_notebook"])
+
+    checks_started = time.monotonic()
+    extract = probes.read_json(private_dir / probes.EXTRACT_FILE)
+    arrays = exercise_checks.load_arrays(private_dir / probes.RECORDS_FILE)
+    record["exercises"] = exercise_checks.grade_exercises(
+        extract, arrays, private_dir, hidden_inputs, run.stopped or _probe_problem(run))
+    findings = []
+    if not run.stopped:  # a killed kernel left no records to compare
+        findings += tamper.kernel_findings(probes.read_json(private_dir / probes.BASELINE_FILE),
+                                           probes.read_json(private_dir / probes.AFTER_FILE),
+                                           extract, workdir)
+    findings += tamper.workdir_findings(hashes, workdir)
+    findings += output_compare.output_findings(notebook, fresh, run.cells, load_patterns())
+    record["outputs_compared"] = len(output_compare.compared_cells(notebook, run.cells))
+    record["timings"]["checks"] = round(time.monotonic() - checks_started, 2)
+    return findings
+
+
+def _prepare_workdir(workdir):
+    """Copy the instructor's helpers, data and images; returns {relative path: sha256}."""
+    hashes = {}
+    for name in HELPER_FILES + DATA_FILES:
+        target = workdir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(PROJECT_ROOT / name, target)
+        hashes[name] = tamper.file_hash(target)
+    for name in ASSET_DIRS:
+        shutil.copytree(PROJECT_ROOT / name, workdir / name)
+    return hashes
+
+
+def _cleared(notebook):
+    """A copy of the notebook without outputs, to receive the fresh run's."""
+    fresh = copy.deepcopy(notebook)
+    for cell in fresh.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return fresh
+
+
+def _cell_errors(notebook, run):
+    """The cells that did not run cleanly, labelled for the report (cells never reached after
+    the kernel stopped are summed up in one entry)."""
+    graded = {index: f"{exercise} {role}" for role in ("solution", "check")
+              for exercise, (index, _) in graded_cells(notebook, role).items()}
+    errors, not_run = [], []
+    for result in run.cells:
+        if result.status == "ok":
+            continue
+        if result.status == "not run":
+            not_run.append(result.index)
+            continue
+        errors.append({"cell": result.index, "status": result.status,
+                       "graded_cell": graded.get(result.index),
+                       "source": first_line(notebook.cells[result.index]),
+                       "message": result.error or result.status})
+    if not_run:
+        errors.append({"cell": not_run[0], "status": "not run", "graded_cell": None, "source": "",
+                       "message": f"{len(not_run)} code cells (cells {not_run[0]} to {not_run[-1]})"
+                                  f" were not run: {run.stopped}"})
+    return errors
+
+
+def _probe_problem(run):
+    probe = run.probes.get("extract")
+    if probe is None:
+        return "the grader's probe did not run"
+    if probe.status != "ok":
+        return f"the grader's probe failed ({probe.error})"
+    return ""
+
+
+def _grade_safely(submission, options):
+    """grade_submission, turning a grader crash into an error record (one bad submission must
+    not end the run)."""
+    try:
+        return grade_submission(submission, options)
+    except Exception as error:
+        record = _empty_record(submission)
+        record["exercises"] = exercise_checks.grade_exercises(None, {}, None, None,
+                                                              f"grader error: {error}")
+        record["errors"].append({"cell": None, "status": "grader error",
+                                 "message": f"{type(error).__name__}: {error}",
+                                 "traceback": traceback.format_exc()})
+        return record
+
+
+def grade_all(submissions, options=GradeOptions(), jobs=None, progress=None):
+    """Grade every submission, ``jobs`` at a time (default: one per CPU core).
+
+    Each worker is a separate process started with "spawn" (forking a process that may hold
+    TensorFlow's threads is unsafe); it starts one kernel per submission. ``progress`` is called
+    with each record as it completes. Returns the records in the order of ``submissions``.
+    """
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions)))
+    if not options.kernel_threads:
+        options = replace(options, kernel_threads=max(1, (os.cpu_count() or 1) // jobs))
+    records = {}
+    if jobs == 1:
+        for submission in submissions:
+            records[submission.name] = _grade_safely(submission, options)
+            if progress:
+                progress(records[submission.name])
+    else:
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = {pool.submit(_grade_safely, submission, options): submission
+                       for submission in submissions}
+            for future in concurrent.futures.as_completed(futures):
+                submission = futures[future]
+                try:
+                    records[submission.name] = future.result()
+                except Exception as error:  # the worker process itself died
+                    records[submission.name] = _empty_record(submission)
+                    records[submission.name]["errors"].append(
+                        {"cell": None, "status": "grader error",
+                         "message": f"worker stopped: {type(error).__name__}: {error}"})
+                if progress:
+                    progress(records[submission.name])
+    return [records[submission.name] for submission in submissions]
+
+
+def options_dict(options):
+    """The options as stored in the report."""
+    return asdict(options)

@@ -1,0 +1,209 @@
+"""Submissions for the release and grading tests, made from the source notebook.
+
+Every submission starts from the student release (``python -m instructor release``) and is
+edited with nbformat: graded regions filled with the reference solution or a wrong answer, cells
+added, edited or deleted. Notebooks that need stored outputs are executed with nbclient the way
+the README tells instructors to (``--IPKernelApp.capture_fd_output=False``, so TensorFlow's C++
+log is never stored).
+
+Each notebook run starts TensorFlow and trains twice (15-40 s), and one kernel keeps only about
+one of the machine's two cores busy. So the expensive work is shared and overlapped: the one
+honest executed notebook is made once per session (``executed_solution``), and the long
+subprocesses (grader runs, nbval runs) are started as soon as their inputs exist and collected
+when a test needs them (:class:`Background`, ``nbval_runs``).
+"""
+import atexit
+import copy
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_NAME = "lab2_multiclass.ipynb"
+sys.path.insert(0, str(ROOT))  # the instructor package, when pytest runs from elsewhere
+
+from instructor.cells import graded_cells, read_notebook, replace_region, solution_regions  # noqa: E402
+
+WRONG_SOFTMAX = ["    a = np.exp(z) / np.sum(z)  # divides by the sum of z: wrong"]
+WRONG_MODEL = ['        keras.Input(shape=(400,)),',
+               '        Dense(25, activation="relu", name="L1"),',
+               '        Dense(15, activation="relu", name="L2"),',
+               '        Dense(10, activation="softmax", name="L3"),  # softmax: wrong here']
+_session = {}
+# Up to five kernels share the two cores during the session: one thread each for TensorFlow and
+# BLAS, so they do not spin against each other (the lab's outputs are the same either way).
+ONE_THREAD = {name: "1" for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
+                                     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+def release(out_dir):
+    """Run ``python -m instructor release out_dir`` as a user would; returns the folder."""
+    result = subprocess.run([sys.executable, "-m", "instructor", "release", str(out_dir)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return Path(out_dir)
+
+
+def source_notebook():
+    return read_notebook(ROOT / NOTEBOOK_NAME)
+
+
+def with_region(notebook, exercise, lines):
+    """A copy of ``notebook`` with the graded region of ``exercise`` replaced by ``lines``."""
+    notebook = copy.deepcopy(notebook)
+    index, cell = graded_cells(notebook, "solution")[exercise]
+    cell.source = replace_region(cell.source, lines)
+    return notebook
+
+
+def completed(student):
+    """The student notebook with every graded region filled with the reference solution."""
+    for exercise, lines in solution_regions(source_notebook()).items():
+        student = with_region(student, exercise, lines)
+    return student
+
+
+def cell_index(notebook, exercise, role):
+    return graded_cells(notebook, role)[exercise][0]
+
+
+def insert_code_cell(notebook, index, code):
+    """A copy with a new code cell at ``index`` (never run: no outputs, no execution count)."""
+    notebook = copy.deepcopy(notebook)
+    notebook.cells.insert(index, nbformat.v4.new_code_cell(code))
+    return notebook
+
+
+def execute(notebook, folder):
+    """Run ``notebook`` top to bottom in ``folder`` and return it with its outputs stored."""
+    notebook = copy.deepcopy(notebook)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0", **ONE_THREAD)
+    client = NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True,
+                            extra_arguments=["--IPKernelApp.capture_fd_output=False"],
+                            resources={"metadata": {"path": str(folder)}})
+    with client.setup_kernel(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type == "code":
+                client.execute_cell(cell, index)
+    return notebook
+
+
+def released_folder(tmp_path_factory):
+    """One student release per test session."""
+    if "release" not in _session:
+        _session["release"] = release(tmp_path_factory.mktemp("release") / "student")
+    return _session["release"]
+
+
+def executed_solution(tmp_path_factory):
+    """The released notebook completed with the reference solutions and executed, once per
+    session: an honest student's finished notebook."""
+    if "executed" not in _session:
+        folder = tmp_path_factory.mktemp("executed") / "student"
+        shutil.copytree(released_folder(tmp_path_factory), folder)  # keep the release pristine
+        student = nbformat.read(folder / NOTEBOOK_NAME, as_version=4)
+        _session["executed"] = execute(completed(student), folder)
+    return copy.deepcopy(_session["executed"])
+
+
+def submission_folder(parent, name, release_dir, notebook):
+    """A student's repository as GitHub Classroom clones it: the release plus their notebook."""
+    folder = Path(parent) / name
+    shutil.copytree(release_dir, folder)
+    nbformat.write(notebook, folder / NOTEBOOK_NAME)
+    return folder
+
+
+class Background:
+    """A subprocess started now and collected later. Its output goes to files, so a chatty
+    process never blocks on a full pipe while the tests do something else."""
+
+    def __init__(self, args, cwd, log_dir, niceness=0):
+        """``niceness`` > 0 lowers the process's CPU priority: work that is not on the session's
+        critical path then leaves the cores to the work that is."""
+        log_dir = Path(log_dir)
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self._out, self._err = log_dir / "stdout.txt", log_dir / "stderr.txt"
+        with open(self._out, "w") as out, open(self._err, "w") as err:
+            self._process = subprocess.Popen(
+                [str(a) for a in args], cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                env=dict(os.environ, **ONE_THREAD),
+                preexec_fn=(lambda: os.nice(niceness)) if niceness else None)
+        self.args = args
+        atexit.register(self._stop)  # a session cut short must not leave it running
+
+    def _stop(self):
+        if self._process.poll() is None:
+            self._process.kill()
+
+    def result(self, timeout=900):
+        """Wait for the process; returns a CompletedProcess with its text output."""
+        try:
+            self._process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        return subprocess.CompletedProcess(self.args, self._process.returncode,
+                                           self._out.read_text(), self._err.read_text())
+
+
+def grade_in_background(paths, log_dir, *options, niceness=0):
+    """Start ``python -m instructor grade PATHS... OPTIONS...``."""
+    return Background([sys.executable, "-m", "instructor", "grade", *paths, *options], ROOT,
+                      log_dir, niceness)
+
+
+def released_run(tmp_path_factory):
+    """The student notebook run top to bottom as released (errors kept), in a subprocess started
+    once per session; returns a function that waits for it and returns the executed notebook.
+    test_grading starts it early, at low priority; test_release reads it."""
+    if "released_run" not in _session:
+        # In a copy: running it leaves __pycache__ and the like, which must not appear in the
+        # release that test_release inspects.
+        root = tmp_path_factory.mktemp("released-run")
+        student_dir = root / "student"
+        shutil.copytree(released_folder(tmp_path_factory), student_dir)
+        out = root / NOTEBOOK_NAME
+        process = Background([sys.executable, __file__, str(student_dir / NOTEBOOK_NAME), str(out)],
+                             student_dir, root / "log", 10)
+
+        def result():
+            finished = process.result()
+            assert finished.returncode == 0, finished.stderr[-3000:]
+            return nbformat.read(out, as_version=4)
+
+        _session["released_run"] = result
+    return _session["released_run"]
+
+
+def nbval_runs(tmp_path_factory):
+    """The two nbval runs of test_nbval_grading, started once per session.
+
+    {"honest": Background, "wrong": Background}: `python -m pytest --nbval lab2_multiclass.ipynb`
+    in a released folder holding the completed and executed notebook, and holding a notebook
+    with a wrong softmax (not executed; -x stops at its first failure). test_grading starts them
+    early (they then overlap the grader's runs); test_nbval_grading collects them.
+    """
+    if "nbval" not in _session:
+        release_dir = released_folder(tmp_path_factory)
+        root = tmp_path_factory.mktemp("nbval")
+        student = nbformat.read(release_dir / NOTEBOOK_NAME, as_version=4)
+        honest = submission_folder(root, "honest", release_dir, executed_solution(tmp_path_factory))
+        wrong = submission_folder(root, "wrong", release_dir,
+                                  with_region(completed(student), "exercise_1", WRONG_SOFTMAX))
+        command = [sys.executable, "-m", "pytest", "--nbval", NOTEBOOK_NAME]
+        # Niceness 10: test_grading's grader runs come first; these are collected later.
+        _session["nbval"] = {"honest": Background(command, honest, root / "honest-log", 10),
+                             "wrong": Background(command + ["-x"], wrong, root / "wrong-log", 10),
+                             "folders": {"honest": honest, "wrong": wrong}}
+    return _session["nbval"]
+
+
+if __name__ == "__main__":  # python lab_submissions.py IN.ipynb OUT.ipynb: execute IN in its folder
+    source_path, target_path = Path(sys.argv[1]), Path(sys.argv[2])
+    nbformat.write(execute(nbformat.read(source_path, as_version=4), source_path.parent), target_path)
