@@ -2,9 +2,9 @@
 
 Every submission starts from the student release (``python -m instructor release``) and is
 edited with nbformat: graded regions filled with the reference solution or a wrong answer, cells
-added, edited or deleted. Notebooks that need stored outputs are executed with nbclient the way
-the README tells instructors to (``--IPKernelApp.capture_fd_output=False``, so TensorFlow's C++
-log is never stored).
+added, edited or deleted. Notebooks that need stored outputs are executed with nbclient as
+``tools/refresh_outputs.py`` stores the lab's own outputs (``--IPKernelApp.capture_fd_output=False``,
+so TensorFlow's C++ log is never stored).
 
 Each notebook run starts TensorFlow and trains twice (15-40 s), and one kernel keeps only about
 one of the machine's two cores busy. So the expensive work is shared and overlapped: the one
