@@ -9,6 +9,7 @@ Nothing in this package ships to students (``python -m instructor release`` leav
 Modules, one job each:
 
 =====================  =====================================================================
+``spec``               the lab spec: the exercises, their checks, points and records
 ``cells``              read notebooks; find graded cells and their START/END code regions
 ``release``            build the student notebook and folder
 ``sanitize``           the nbval masks of ``nbval_sanitize.cfg``, applied as nbval does
@@ -39,13 +40,10 @@ HELPER_FILES = ("autils.py", "lab_utils_softmax.py", "public_tests.py")
 DATA_FILES = ("data/ex3data1.mat", "data/README.md")
 ASSET_DIRS = ("images",)
 
-# Graded exercises and their points; the optional challenge is reported but earns nothing.
-POINTS = {"exercise_1": 50, "exercise_2": 50}
-OPTIONAL_EXERCISES = ("challenge_stable_softmax",)
-EXERCISE_TITLES = {"exercise_1": "Exercise 1 (my_softmax)",
-                   "exercise_2": "Exercise 2 (model)",
-                   "challenge_stable_softmax": "Optional challenge (my_softmax_stable)"}
-# The public check each check cell calls, by exercise.
-CHECK_FUNCTIONS = {"exercise_1": "test_my_softmax",
-                   "challenge_stable_softmax": "test_my_softmax_stable",
-                   "exercise_2": "test_model"}
+# The exercises, their points and checks: derived from the one lab spec (instructor/spec.py).
+from instructor import spec as _spec  # noqa: E402  (after the paths above, which spec does not need)
+
+POINTS = {item.id: item.points for item in _spec.GRADED}
+OPTIONAL_EXERCISES = tuple(item.id for item in _spec.OPTIONAL)
+EXERCISE_TITLES = {item.id: item.title for item in _spec.EXERCISES}
+CHECK_FUNCTIONS = {item.id: item.check_function for item in _spec.EXERCISES}

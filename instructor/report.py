@@ -3,8 +3,9 @@ import json
 import time
 
 from instructor import EXERCISE_TITLES, OPTIONAL_EXERCISES, POINTS
+from instructor.spec import EXERCISES
 
-_SHORT = {"exercise_1": "ex1", "exercise_2": "ex2", "challenge_stable_softmax": "bonus"}
+_SHORT = {item.id: item.short for item in EXERCISES}
 
 
 def summary_table(records):
