@@ -16,6 +16,7 @@ from instructor import (ASSET_DIRS, DATA_FILES, HELPER_FILES, NOTEBOOK_NAME, PRO
                         SANITIZE_FILE, SOURCE_NOTEBOOK, TEMPLATES_DIR)
 from instructor.cells import (NotebookError, graded_cells, lab_metadata, read_notebook,
                               replace_region, solution_regions)
+from instructor.lock_cells import lock_cells
 
 # Files copied from the project as they are (paths relative to the project root).
 COPIED_FILES = HELPER_FILES + DATA_FILES + ("requirements.txt", SANITIZE_FILE.name)
@@ -40,7 +41,9 @@ def make_student_notebook(source):
 
     Every graded region is replaced by its placeholder line, ``placeholder`` is dropped from the
     cell metadata (``exercise`` and ``role`` stay, so the grader finds the cells), and all outputs,
-    execution counts and run metadata are cleared.
+    execution counts and run metadata are cleared. Every cell but the solution cells is locked
+    (read-only and undeletable in JupyterLab and Notebook 7; the rule is in
+    :mod:`instructor.lock_cells`).
 
     Raises:
       NotebookError: a solution cell has no placeholder or no single START/END region.
@@ -62,6 +65,7 @@ def make_student_notebook(source):
         # Markdown attachments are part of the text; code cells never carry any.
     for key in RUN_METADATA:
         student.metadata.pop(key, None)
+    lock_cells(student)  # check cells, setup, demos and text read-only; solution cells editable
     return student
 
 
