@@ -9,21 +9,58 @@ Each graded cell ends with one of these calls:
 
 On success a check prints one fixed green line and nothing else. On a mistake it raises an
 ``AssertionError`` whose message names the check, says what was expected and what it got, and
-ends with a hint. A check never changes what it is given (the array ``z``, the model, its weights,
-NumPy's or Keras's random state). Keras is imported inside ``test_model`` only, so importing this
-module is cheap.
+ends with a hint; the optional challenge prints that message in red instead of raising, so Run All
+goes on. A check never changes what it is given (the array ``z``, the model, its weights, NumPy's
+or Keras's random state). Keras is imported inside ``test_model`` only, so importing this module
+is cheap.
+
+Called with ``return_outcome=True`` a check returns an :class:`Outcome` (and never raises for the
+student's mistake): that is how the grader reads the verdict, the optional challenge's included.
+
+The grader shares this module's definitions (the kinds of softmax input, what counts as "relu",
+"linear" and "built"), so that a check a student passes is the check the grader applies.
+
+Inside IPython (Jupyter), importing this module also watches the exercise cells: when the last run
+of an exercise's cell raised, its check says so and quotes the error, instead of judging whatever
+an earlier run left behind. Outside IPython it does nothing of the kind.
 """
+import ast
+import re
+import sys
 import sysconfig
 import traceback
+import warnings
+from typing import NamedTuple
 
 import numpy as np
 
-_GREEN, _RESET = "\033[92m", "\033[0m"
+_GREEN, _RED, _RESET = "\033[92m", "\033[91m", "\033[0m"
 _NOT_IMPLEMENTED = ("Exercise {} is not implemented yet: write your code between ### START CODE "
                     "HERE ### and ### END CODE HERE ### {}, then run that cell again.")
 _OVERFLOW_HINT = ("e^z overflows to inf for z above about 709 (and inf / inf is nan). Subtract the "
                   "largest value first, z = z - np.max(z): e^(z[j] - m) / (sum of e^(z[k] - m)) is "
                   "the same softmax, and now the largest exponent is e^0 = 1.")
+_UNDERFLOW_HINT = ("e^z underflows to 0 for z below about -103 in float32 (about -745 in float64), "
+                   "so the sum is 0 and 0 / 0 is nan. Keep NumPy's float64 numbers: do not "
+                   "convert z or e^z to float32.")
+_ZEROS_LIKE_HINT = ("np.zeros_like(z) copies z's dtype, so for integer z it makes an integer array "
+                    "and every probability stored in it is truncated to 0; use np.zeros(z.shape) "
+                    "or compute with np.exp(z) directly.")
+_TF_SOFTMAX_HINT = ("tf.nn.softmax accepts only floats, and z may hold integers; write the softmax "
+                    "yourself with NumPy as the exercise asks, np.exp(z) / np.sum(np.exp(z)).")
+_FORMULA = {  # the formula each check's hints point to: never the overflowing one for the challenge
+    "test_my_softmax": "np.exp(z) / np.sum(np.exp(z))",
+    "test_my_softmax_stable": "e^(z[j] - m) / (sum of e^(z[k] - m)) with m = np.max(z), the same "
+                              "m in the top and the bottom",
+}
+
+
+class Outcome(NamedTuple):
+    """What a check decided, for the grader: ``status`` is "passed", "failed" or "not attempted";
+    ``message`` is the text the student sees (the pass line, or what to fix)."""
+    check: str
+    status: str
+    message: str
 
 
 class _Failed(Exception):
@@ -36,6 +73,12 @@ class _NotAttempted(Exception):
 
 def _pass_line(check):
     return f"{_GREEN}{check}: All tests passed!{_RESET}"
+
+
+def _one_line(text, limit=300):
+    """The first line of an error's text, shortened: a check's message is one line."""
+    first = str(text).strip().splitlines()[0] if str(text).strip() else ""
+    return first if len(first) <= limit else first[:limit - 3] + "..."
 
 
 def _outcome(check, body, not_attempted):
@@ -69,8 +112,35 @@ def _softmax(z):
     return ez / np.sum(ez)
 
 
+def softmax_inputs_of_every_kind(rng):
+    """One 1-D array z of each kind my_softmax must handle, its values drawn from ``rng``.
+
+    The kinds are the contract stated in my_softmax's docstring. test_my_softmax draws them with a
+    fixed seed, the grader's hidden check with a secret one: other values, never other kinds.
+
+    Args:
+      rng (np.random.Generator): where the values come from.
+    Returns:
+      list of (kind, z) pairs, z an ndarray (N,): "one value" (N = 1), "two values", "ten
+      values", "values up to 30", "1000 values", "all equal", "float32", "integers" (int64) and
+      "near -300" (float64, where e^z still fits in a float64 but not in a float32).
+    """
+    return [
+        ("one value", rng.normal(0.0, 2.0, 1)),
+        ("two values", rng.normal(0.0, 4.0, 2)),
+        ("ten values", rng.normal(0.0, 4.0, 10)),
+        ("values up to 30", rng.uniform(-30.0, 30.0, 37)),
+        ("1000 values", rng.normal(0.0, 1.0, 1000)),
+        ("all equal", np.full(6, rng.uniform(-20.0, 20.0))),
+        ("float32", rng.normal(0.0, 3.0, 7).astype(np.float32)),
+        ("integers", rng.integers(-5, 6, 9).astype(np.int64)),
+        ("near -300", rng.normal(-300.0, 1.0, 5)),
+    ]
+
+
 def _basic_inputs():
-    """The inputs test_my_softmax tries, simplest first: 1-D float64 arrays with |z| <= 50."""
+    """The inputs test_my_softmax tries, simplest first, so that a wrong formula is explained on
+    the notebook's example: float64 arrays with |z| <= 50, then one array of every kind."""
     rng = np.random.default_rng(2024)  # a private generator: np.random's own state is untouched
     fixed = [
         [1.0, 2.0, 3.0, 4.0],  # the example in the notebook
@@ -82,7 +152,8 @@ def _basic_inputs():
         [50.0, -50.0, 0.0, 25.0, -25.0],  # large, yet e^50 still fits in a float
     ]
     drawn = [rng.normal(0.0, 3.0, n) for n in (2, 5, 17, 100)] + [rng.uniform(-50, 50, 8)]
-    return [np.array(z, dtype=np.float64) for z in fixed] + drawn
+    kinds = [z for _, z in softmax_inputs_of_every_kind(np.random.default_rng(2026))]
+    return [np.array(z, dtype=np.float64) for z in fixed] + drawn + kinds
 
 
 def _large_inputs():
@@ -95,9 +166,16 @@ def _large_inputs():
 
 def _fmt(values, precision=4):
     """One-line text of a 1-D array, independent of the notebook's np.set_printoptions."""
-    return np.array2string(np.asarray(values, dtype=np.float64), precision=precision,
-                           suppress_small=False, threshold=12, edgeitems=3, max_line_width=10**6,
-                           separator=" ")
+    values = np.asarray(values)
+    if values.dtype.kind not in "iub":
+        values = values.astype(np.float64)
+    return np.array2string(values, precision=precision, suppress_small=False, threshold=12,
+                           edgeitems=3, max_line_width=10**6, separator=" ")
+
+
+def _z_text(z):
+    """How a message names the input: its values, and its dtype unless it is NumPy's float64."""
+    return _fmt(z) if z.dtype == np.float64 else f"{_fmt(z)} (dtype {z.dtype})"
 
 
 def _function_name(target, default):
@@ -119,9 +197,10 @@ def _call_student(target, z, check, fname):
     except Exception as error:
         line = _students_line(error)
         where = f" in the line `{line}`" if line else ""
-        raise _Failed(f"{check} failed: your {fname} raised {type(error).__name__}: {error}"
-                      f"{where}. Expected it to return {len(z)} probabilities for z = {_fmt(z)}. "
-                      f"Hint: {_hint_for_error(error, line, fname)}") from None
+        raise _Failed(f"{check} failed: your {fname} raised {type(error).__name__}: "
+                      f"{_one_line(error, 160)}{where}. Expected it to return {len(z)} "
+                      f"probabilities for z = {_z_text(z)}. "
+                      f"Hint: {_hint_for_error(error, line, fname, z)}") from None
     return result, given
 
 
@@ -134,7 +213,10 @@ def _students_line(error):
     return (frames[-1].line or "").strip() if frames else ""
 
 
-def _hint_for_error(error, line, fname):
+def _hint_for_error(error, line, fname, z):
+    text = f"{type(error).__name__}: {error}"
+    if "tf.nn.softmax" in line or (z.dtype.kind in "iu" and "InvalidArgumentError" in text):
+        return _TF_SOFTMAX_HINT
     if isinstance(error, OverflowError):
         return _OVERFLOW_HINT
     if type(error).__name__ == "AxisError":
@@ -149,7 +231,10 @@ def _hint_for_error(error, line, fname):
                 "first code cell (it imports numpy as np).")
     if isinstance(error, IndexError):
         return "z is 1-D: use z[j] with j in range(len(z)), never z[j, 0] or j >= len(z)."
-    return (f"run {fname}(np.array([1., 2., 3., 4.])) in a new cell and read where it stops.")
+    if z.dtype.kind in "iu" and "negative integer powers" in str(error):
+        return "z may hold integers, and ** of a negative integer fails: use np.exp(z)."
+    return (f"call {fname} on this z in a new cell and read where it stops; it must accept "
+            f"any 1-D array of ints or floats.")
 
 
 def _check_result_type(a, z, check):
@@ -180,7 +265,7 @@ def _check_result_type(a, z, check):
                       f"{a}. Hint: {hint}")
     if not isinstance(a, np.ndarray):
         raise _Failed(f"{check} failed: your function returned a {type(a).__name__}. {want}, got "
-                      f"{a!r}. Hint: return the NumPy array of probabilities.")
+                      f"{a!r:.80}. Hint: return the NumPy array of probabilities.")
     if a.ndim != 1:
         raise _Failed(f"{check} failed: your function returned an array of shape {a.shape}. "
                       f"{want}, of shape ({n},). Hint: keep the result 1-D like z: do not reshape "
@@ -190,9 +275,13 @@ def _check_result_type(a, z, check):
                       f"values of z. {want}, got {a.shape[0]}. Hint: return one probability per "
                       f"value of z; a loop should run over range(len(z)).")
     if a.dtype.kind in "iub":
-        raise _Failed(f"{check} failed: your function returned whole numbers ({a.dtype}): "
-                      f"{_fmt(a)}. {want} between 0 and 1. Hint: use / (not //), and create the "
-                      f"result as floats: np.zeros(len(z)), not np.zeros(len(z), dtype=int).")
+        if z.dtype.kind in "iu" and a.dtype == z.dtype:
+            hint = _ZEROS_LIKE_HINT
+        else:
+            hint = ("use / (not //), and create the result as floats: np.zeros(len(z)), not "
+                    "np.zeros(len(z), dtype=int).")
+        raise _Failed(f"{check} failed: your function returned whole numbers ({a.dtype}) for "
+                      f"z = {_z_text(z)}: {_fmt(a)}. {want} between 0 and 1. Hint: {hint}")
     if a.dtype.kind != "f":
         raise _Failed(f"{check} failed: your function returned an array of {a.dtype}, not of real "
                       f"numbers. {want}. Hint: compute the result from np.exp(z) and np.sum.")
@@ -205,38 +294,45 @@ def _check_result_type(a, z, check):
 def _known_mistakes(z):
     """Wrong formulas students write, each with its hint: a list of (values (N,), hint) pairs."""
     n = len(z)
-    with np.errstate(all="ignore"):  # these formulas may overflow or divide by 0: that is fine here
-        ez = np.exp(z)
-        one_hot = (np.arange(n) == np.argmax(z)).astype(float)
-        return [
-            (ez, "you computed e^z but did not divide by the sum of all e^z."),
-            (ez / np.sum(z), "you divided by the sum of z; divide by the sum of the exponentials "
-                             "instead: np.sum(np.exp(z))."),
-            (ez / np.max(ez), "you divided e^z by its largest value (e^(z - max z) gives the "
-                              "same); softmax divides by the SUM of all e^z."),
-            (ez / np.max(z), "you divided by the largest z; divide by the sum of all e^z."),
-            (ez / n, "you divided by the number of values N; divide by the sum of all e^z."),
-            (ez / np.exp(np.sum(z)), "the bottom of the fraction is the sum of the exponentials, "
-                                     "np.sum(np.exp(z)), not e to the power sum(z)."),
-            (z / np.sum(z), "you forgot the exponential: a[j] = e^z[j] / (sum of e^z[k]); "
-                            "use np.exp(z)."),
-            (_softmax(-z), "you used e^(-z); softmax uses e^(+z), so that a bigger z gets a bigger "
-                           "probability."),
-            (_softmax(np.arange(n)), "you took e to the power of the position j instead of the "
-                                     "value z[j]: use np.exp(z[j])."),
-            (1 / (1 + np.exp(-z)), "that is the sigmoid of each value on its own; softmax divides "
-                                   "e^z[j] by the sum of e^z over ALL values."),
-            (ez / np.cumsum(ez), "your loop divided by the sum so far; first add up ALL e^z[k], "
-                                 "then divide each e^z[j] by that total."),
-            (2.0**z / np.sum(2.0**z), "use e to the power z, np.exp(z), not 2**z."),
-            (10.0**z / np.sum(10.0**z), "use e to the power z, np.exp(z), not 10**z."),
-            (np.full(n, 1.0 / n), "every probability is 1/N whatever z is; the top of the fraction "
-                                  "must be e^z[j], not the same for all j."),
-            (one_hot, "you gave probability 1 to the largest value and 0 to the others, like "
-                      "np.argmax; softmax gives every value a share, e^z[j] / sum of e^z[k]."),
-            (z - np.log(np.sum(ez)), "you returned the logarithm of the probabilities; return the "
-                                     "probabilities themselves."),
-        ]
+    z = z.astype(np.float64)  # the formulas in float64, whatever the student's z
+    ez = np.exp(z)
+    shifted = np.exp(z - np.max(z))
+    one_hot = (np.arange(n) == np.argmax(z)).astype(float)
+    return [
+        (ez, "you computed e^z but did not divide by the sum of all e^z."),
+        (ez / np.sum(z), "you divided by the sum of z; divide by the sum of the exponentials "
+                         "instead: np.sum(np.exp(z))."),
+        (shifted / np.sum(ez), "you subtracted max(z) in the top of the fraction but not in the "
+                               "bottom: subtract the same m = np.max(z) in both, e^(z[j] - m) / "
+                               "(sum of e^(z[k] - m))."),
+        (ez / np.sum(shifted), "you subtracted max(z) in the bottom of the fraction but not in "
+                               "the top: subtract the same m = np.max(z) in both, e^(z[j] - m) / "
+                               "(sum of e^(z[k] - m))."),
+        (ez / np.max(ez), "you divided e^z by its largest value (e^(z - max z) gives the "
+                          "same); softmax divides by the SUM of all e^z."),
+        (ez / np.max(z), "you divided by the largest z; divide by the sum of all e^z."),
+        (ez / n, "you divided by the number of values N; divide by the sum of all e^z."),
+        (ez / np.exp(np.sum(z)), "the bottom of the fraction is the sum of the exponentials, "
+                                 "np.sum(np.exp(z)), not e to the power sum(z)."),
+        (z / np.sum(z), "you forgot the exponential: a[j] = e^z[j] / (sum of e^z[k]); "
+                        "use np.exp(z)."),
+        (_softmax(-z), "you used e^(-z); softmax uses e^(+z), so that a bigger z gets a bigger "
+                       "probability."),
+        (_softmax(np.arange(n)), "you took e to the power of the position j instead of the "
+                                 "value z[j]: use np.exp(z[j])."),
+        (1 / (1 + np.exp(-z)), "that is the sigmoid of each value on its own; softmax divides "
+                               "e^z[j] by the sum of e^z over ALL values."),
+        (ez / np.cumsum(ez), "your loop divided by the sum so far; first add up ALL e^z[k], "
+                             "then divide each e^z[j] by that total."),
+        (2.0**z / np.sum(2.0**z), "use e to the power z, np.exp(z), not 2**z."),
+        (10.0**z / np.sum(10.0**z), "use e to the power z, np.exp(z), not 10**z."),
+        (np.full(n, 1.0 / n), "every probability is 1/N whatever z is; the top of the fraction "
+                              "must be e^z[j], not the same for all j."),
+        (one_hot, "you gave probability 1 to the largest value and 0 to the others, like "
+                  "np.argmax; softmax gives every value a share, e^z[j] / sum of e^z[k]."),
+        (z - np.log(np.sum(ez)), "you returned the logarithm of the probabilities; return the "
+                                 "probabilities themselves."),
+    ]
 
 
 def _close(got, wanted, rtol=1e-4):
@@ -249,10 +345,11 @@ def _mistake_hints(target, z, got, inputs):
     A mistake that gives the right answer for this z is no explanation (for z = [1, 2, 3, 4],
     e^j for the position j gives the softmax exactly). When several fit (dividing by max(z) and
     by N agree there too) the student's function is run on the other inputs until one is left.
+    ``target`` None (the grader's hidden check, which has only recorded results) skips that.
     """
     hints = [hint for wrong, hint in _known_mistakes(z)
              if _close(got, wrong) and not _close(_softmax(z), wrong, rtol=1e-3)]
-    for other in inputs:
+    for other in inputs if target is not None else ():
         if len(hints) < 2:
             break
         try:
@@ -265,17 +362,24 @@ def _mistake_hints(target, z, got, inputs):
     return hints
 
 
+def softmax_tolerance(a, z):
+    """The relative error allowed in the probabilities ``a`` (N,) for ``z`` (N,): float64 keeps
+    about 16 digits, float32 (of the result or of the input) about 7."""
+    return 1e-4 if np.float32 in (a.dtype.type, z.dtype.type) else 1e-6
+
+
 def _check_values(a, z, check, target, inputs, overflow):
     """Raise _Failed unless the probabilities ``a`` (N,) match the softmax of ``z`` (N,)."""
     p = _softmax(z)
     got = a.astype(np.float64)
-    rtol = 1e-6 if np.finfo(a.dtype).eps < 1e-10 else 1e-4  # float64 (or longer) vs float32
+    rtol = softmax_tolerance(a, z)
     if np.allclose(got, p, rtol=rtol, atol=1e-12):
         return
+    formula = _FORMULA.get(check, _FORMULA["test_my_softmax"])
     total = np.sum(got)
     if not np.isclose(total, 1.0, rtol=0, atol=1e-4):
         what = f"your probabilities add up to {total:.6g}, not 1"
-        hint = "divide each e^z[j] by the sum of all e^z[k]: np.exp(z) / np.sum(np.exp(z))."
+        hint = f"divide each e^z[j] by the sum of all e^z[k]: {formula}."
     elif np.allclose(np.sort(got), np.sort(p), rtol=rtol, atol=1e-12):
         what = "you have the right probabilities but in the wrong order"
         hint = "a[j] belongs to z[j]: do not sort or reverse z or the result."
@@ -287,14 +391,50 @@ def _check_values(a, z, check, target, inputs, overflow):
         hint = "do not round the result, and keep NumPy's float64 (or float32) numbers."
     else:
         what = "wrong probabilities"
-        hint = "a[j] = e^z[j] / (e^z[0] + ... + e^z[N-1]): np.exp(z) / np.sum(np.exp(z))."
+        hint = f"a[j] = e^z[j] / (e^z[0] + ... + e^z[N-1]): {formula}."
     if overflow:  # right on all the ordinary inputs, wrong on large ones
         hint = _OVERFLOW_HINT
     else:
         hint = (_mistake_hints(target, z, got, inputs) or [hint])[0]
     precision = 4 if _fmt(got) != _fmt(p) else 12  # show enough digits to see the difference
-    raise _Failed(f"{check} failed: {what} for z = {_fmt(z)}. Expected {_fmt(p, precision)}, "
+    raise _Failed(f"{check} failed: {what} for z = {_z_text(z)}. Expected {_fmt(p, precision)}, "
                   f"got {_fmt(got, precision)}. Hint: {hint}")
+
+
+def _check_output(a, z, given, check, target=None, inputs=(), overflow=False):
+    """Raise _Failed unless ``a`` is the softmax of ``z`` (N,) and ``given``, the array the
+    student's function received, still equals z (None: not known)."""
+    fname = "function" if target is None else _function_name(target, "function")
+    _check_result_type(a, z, check)
+    if given is not None and not np.array_equal(given, z):
+        raise _Failed(f"{check} failed: your {fname} changed the array z it was given. "
+                      f"Expected z to stay {_fmt(z)}, got {_fmt(given)}. Hint: `z -= ...` or "
+                      f"`z[j] = ...` changes the caller's array; write z = z - np.max(z) or "
+                      f"store results in a new array.")
+    if not np.all(np.isfinite(a)):
+        if overflow:
+            hint = _OVERFLOW_HINT
+        elif np.max(z) < -80:
+            hint = _UNDERFLOW_HINT
+        else:
+            hint = ("nan or inf usually comes from dividing by zero, for example by the sum of z "
+                    "(0 for z = [-1, 0, 1]); divide by the sum of e^z, which is always positive.")
+        raise _Failed(f"{check} failed: your result contains nan or inf for z = {_z_text(z)}. "
+                      f"Expected {_fmt(_softmax(z))}, got {_fmt(a)}. Hint: {hint}")
+    _check_values(a, z, check, target, inputs, overflow)
+
+
+def softmax_output_problem(z, a, check="hidden check"):
+    """What is wrong with ``a`` as the softmax of the 1-D array ``z`` (N,), judged exactly as the
+    public check judges it: "" when ``a`` is right, else the message (what, expected, hint).
+
+    The grader's hidden check calls this on the student's recorded results."""
+    with np.errstate(all="ignore"):
+        try:
+            _check_output(a, np.asarray(z), None, check)
+        except _Failed as failure:
+            return str(failure)
+    return ""
 
 
 def _check_softmax(target, check, default_name, inputs, large=()):
@@ -305,54 +445,58 @@ def _check_softmax(target, check, default_name, inputs, large=()):
                       f"{type(target).__name__} {target!r:.60}. Hint: pass the function itself, "
                       f"without brackets: {check}({default_name}).")
     fname = _function_name(target, default_name)
-    for z, overflow in [(z, False) for z in inputs] + [(z, True) for z in large]:
-        a, given = _call_student(target, z, check, fname)
-        _check_result_type(a, z, check)
-        if not np.array_equal(given, z):
-            raise _Failed(f"{check} failed: your {fname} changed the array z it was given. "
-                          f"Expected z to stay {_fmt(z)}, got {_fmt(given)}. Hint: `z -= ...` or "
-                          f"`z[j] = ...` changes the caller's array; write z = z - np.max(z) or "
-                          f"store results in a new array.")
-        if not np.all(np.isfinite(a)):
-            hint = _OVERFLOW_HINT if overflow else (
-                "nan or inf usually comes from dividing by zero, for example by the sum of z "
-                "(0 for z = [-1, 0, 1]); divide by the sum of e^z, which is always positive.")
-            raise _Failed(f"{check} failed: your result contains nan or inf for z = {_fmt(z)}. "
-                          f"Expected {_fmt(_softmax(z))}, got {_fmt(a)}. Hint: {hint}")
-        _check_values(a, z, check, target, inputs, overflow)
+    # The student's overflow and 0/0 warnings would spill into the check's output; the check
+    # explains the nan or inf itself. errstate restores NumPy's settings afterwards.
+    with np.errstate(all="ignore"):
+        for z, overflow in [(z, False) for z in inputs] + [(z, True) for z in large]:
+            a, given = _call_student(target, z, check, fname)
+            _check_output(a, z, given, check, target, inputs, overflow)
 
 
-def test_my_softmax(target):
+def _report(check, status, message, return_outcome):
+    """End a check that did not raise: print its line (a failure in red), return the Outcome if
+    asked for."""
+    if status != "failed":
+        print(message)
+    elif not return_outcome:
+        print(f"{_RED}{message}{_RESET}")
+    return Outcome(check, status, message) if return_outcome else None
+
+
+def test_my_softmax(target, return_outcome=False):
     """Check Exercise 1: ``target(z)`` maps a 1-D array z (N,) to its softmax a (N,).
 
-    Tries the notebook's example, N = 1, ties, negative values, values up to 50 in size and random
-    arrays of several lengths (a fixed seed, so every run is the same). The plain formula
-    np.exp(z) / np.sum(np.exp(z)) passes, as in the course.
+    Tries the notebook's example, N = 1, ties, negative values, values up to 50 in size, random
+    arrays of several lengths, then one array of every kind the exercise's contract names (see
+    softmax_inputs_of_every_kind): 1000 values, float32, integers, values near -300. A fixed seed
+    makes every run the same. The plain formula np.exp(z) / np.sum(np.exp(z)) passes.
+
+    Returns None, or an Outcome with ``return_outcome=True`` (then a mistake does not raise).
     """
     check = "test_my_softmax"
-    status, message = _outcome(
+    status, message = _exercise_cell_failure(check) or _outcome(
         check, lambda: _check_softmax(target, check, "my_softmax", _basic_inputs()),
         not_attempted=_NOT_IMPLEMENTED.format(1, "in my_softmax"))
-    if status == "failed":
-        raise AssertionError(message) from None
-    print(_pass_line(check))
+    if status == "failed" and not return_outcome:
+        raise AssertionError(message) from None  # outside every except: a one-frame traceback
+    return _report(check, status, message or _pass_line(check), return_outcome)
 
 
-def test_my_softmax_stable(target):
+def test_my_softmax_stable(target, return_outcome=False):
     """Check the optional challenge: ``target(z)`` (N,) -> (N,) also works for z as large as 1000.
 
     Runs the checks of test_my_softmax, then values like [1000, 1001, 1002] where e^z overflows.
-    While the function still raises NotImplementedError this prints one line and does not fail.
+    It never raises for the student's mistake, so Run All goes on: a wrong answer prints what to
+    fix in red, a placeholder that still raises NotImplementedError prints one line.
+
+    Returns None, or an Outcome with ``return_outcome=True`` ("failed" for a wrong answer).
     """
     check = "test_my_softmax_stable"
-    status, message = _outcome(check, lambda: _check_softmax(
+    status, message = _exercise_cell_failure(check) or _outcome(check, lambda: _check_softmax(
         target, check, "my_softmax_stable", _basic_inputs(), _large_inputs()), not_attempted=None)
-    if status == "failed":
-        raise AssertionError(message) from None
     if status == "not attempted":  # optional: say so, but let "Run All" go on
-        print(f"{check}: the optional challenge is not attempted yet; you can skip it.")
-    else:
-        print(_pass_line(check))
+        message = f"{check}: the optional challenge is not attempted yet; you can skip it."
+    return _report(check, status, message or _pass_line(check), return_outcome)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -369,14 +513,14 @@ _ACTIVATIONS = {  # what each activation gives on _PROBE (1, 6)
 }
 
 
-def _activation_kind(layer, keras):
-    """The activation a Dense layer computes: 'relu', 'linear', 'sigmoid', ... or its own name.
+def activation_kind(function, keras):
+    """What an activation computes: 'relu', 'linear', 'sigmoid', 'softmax', 'tanh', or its own
+    name for anything else.
 
     Decided by what it computes, not by which object it is: 'relu', tf.nn.relu,
-    keras.activations.relu and a keras.layers.ReLU() object all compute max(0, x), so all are
-    accepted as ReLU ('linear' and None both give x). Calling an activation creates no weights.
+    keras.activations.relu and a keras.layers.ReLU() object all compute max(0, x) ('linear' and
+    None both give x). Calling an activation creates no weights and draws no random numbers.
     """
-    function = layer.activation
     try:
         out = keras.ops.convert_to_numpy(function(keras.ops.convert_to_tensor(_PROBE)))
     except Exception:
@@ -388,9 +532,35 @@ def _activation_kind(layer, keras):
     return getattr(function, "__name__", None) or type(function).__name__
 
 
+def saved_activation_kind(layer, keras):
+    """The activation of a Dense ``layer`` as Keras saves it: activation_kind of the activation
+    rebuilt from the layer's config, the way model.save then load_model (or from_config) rebuild
+    it; None when it cannot be rebuilt (a lambda, tf.identity, a function of the student's own
+    under another name) or computes something else once rebuilt (a function named like a Keras
+    activation, which Keras saves by its name).
+
+    The public check and the grader's hidden check both call this: one definition of "relu" and
+    "linear", and only for activations that survive the grader's save and reload.
+    """
+    try:
+        with warnings.catch_warnings():  # Keras warns about a lambda; the message says it all
+            warnings.simplefilter("ignore")
+            rebuilt = keras.activations.get(layer.get_config()["activation"])
+    except Exception:  # Keras cannot serialise or find it again
+        return None
+    kind = activation_kind(rebuilt, keras)
+    return kind if kind == activation_kind(layer.activation, keras) else None
+
+
+def is_built(model):
+    """Whether Keras has created the weights of ``model`` and of each of its layers, which later
+    cells read with layer.get_weights(). Shared by the public and the hidden check."""
+    return bool(getattr(model, "built", False)) and all(layer.built for layer in model.layers)
+
+
 def _describe(layer, keras):
     if isinstance(layer, keras.layers.Dense):
-        return f"Dense({layer.units}, {_activation_kind(layer, keras)})"
+        return f"Dense({layer.units}, {activation_kind(layer.activation, keras)})"
     return type(layer).__name__
 
 
@@ -443,7 +613,13 @@ def _check_layers(layers, keras, units, expected, got):
         if isinstance(layer, keras.layers.Dense):
             continue
         kind = type(layer).__name__
-        if kind in ("Activation", "ReLU", "Softmax"):
+        computes_softmax = kind == "Softmax" or (
+            kind == "Activation" and activation_kind(layer.activation, keras) == "softmax")
+        if computes_softmax and i == len(layers):
+            hint = (f"remove the {kind} layer at the end: the loss applies the softmax itself, "
+                    f"SparseCategoricalCrossentropy(from_logits=True) (section 4.5), so the "
+                    f"model must end with the linear Dense({units[2]}) layer and output logits.")
+        elif kind in ("Activation", "ReLU", "Softmax"):
             hint = ("give the activation to the Dense layer instead, Dense(25, activation="
                     "\"relu\"), and keep the last layer linear.")
         elif kind == "Flatten":
@@ -478,7 +654,14 @@ def _check_units(layers, units, expected, got):
 
 def _check_activations(layers, keras, units, kinds, expected, got):
     for i, (layer, wanted) in enumerate(zip(layers, kinds), start=1):
-        kind = _activation_kind(layer, keras)
+        kind = activation_kind(layer.activation, keras)
+        if kind == wanted and saved_activation_kind(layer, keras) != wanted:
+            raise _Failed(f"test_model failed: layer {i} computes {kind}, but Keras cannot save "
+                          f"and reload its activation as {kind}, so your model cannot be rebuilt "
+                          f"from its saved form (the grader rebuilds it that way). Expected "
+                          f"{expected}, got {got}. Hint: give the activation by its name, "
+                          f"activation=\"{wanted}\", instead of your own function, a lambda or "
+                          f"tf.identity.")
         if kind == wanted:
             continue
         if i < 3 and kind == "linear":
@@ -523,23 +706,183 @@ def _check_model(target, classes, input_size):
             raise _Failed(f"test_model failed: layer {i} has no bias (use_bias=False). Expected "
                           f"each Dense layer to have weights W and a bias b, got only W. Hint: "
                           f"leave use_bias out; later cells read W, b = layer.get_weights().")
+    if not is_built(target):
+        raise _Failed(f"test_model failed: your model has no input size, so Keras has not created "
+                      f"its weights yet, and the next cells, which read them with "
+                      f"layer.get_weights(), would fail. Expected a model for inputs of shape "
+                      f"(None, {input_size}), got a model that is not built. Hint: start the "
+                      f"list with keras.Input(shape=({input_size},)).")
 
 
-def test_model(target, classes, input_size):
+def test_model(target, classes, input_size, return_outcome=False):
     """Check Exercise 2: ``target`` is a Sequential model input_size -> 25 -> 15 -> classes.
 
     Args:
       target: the student's model; its layers must be Dense(25, relu), Dense(15, relu) and
-        Dense(classes, linear), taking inputs of shape (None, input_size) if an input is given.
+        Dense(classes, linear), built for inputs of shape (None, input_size), each activation
+        one that Keras saves and reloads as itself.
       classes (int): the number of output units, 10.
       input_size (int): the number of values per example, 400.
+      return_outcome (bool): return an Outcome instead of raising on a mistake.
 
-    A model with no input size yet passes too: its shapes follow from the units. The check only
-    reads the model: it builds, compiles and initialises nothing.
+    The check only reads the model: it builds, compiles and initialises nothing.
     """
     check = "test_model"
-    status, message = _outcome(check, lambda: _check_model(target, classes, input_size),
-                               not_attempted=_NOT_IMPLEMENTED.format(2, "inside Sequential([...])"))
-    if status == "failed":
+    status, message = _exercise_cell_failure(check) or _outcome(
+        check, lambda: _check_model(target, classes, input_size),
+        not_attempted=_NOT_IMPLEMENTED.format(2, "inside Sequential([...])"))
+    if status == "failed" and not return_outcome:
         raise AssertionError(message) from None
-    print(_pass_line(check))
+    return _report(check, status, message or _pass_line(check), return_outcome)
+
+
+# ----------------------------------------------------------------------------------------------
+# Inside IPython: what the last run of each exercise cell did
+# ----------------------------------------------------------------------------------------------
+
+_SOLUTION_HEADER = re.compile(r"#\s*(?:GRADED CELL:\s*(Exercise\s*\d+)|OPTIONAL CHALLENGE)")
+_CODE_MARKERS = ("### START CODE HERE ###", "### END CODE HERE ###")
+_CHECKS = ("test_my_softmax", "test_my_softmax_stable", "test_model")
+
+
+def _solution_cell_label(source):
+    """'Exercise 2', 'optional challenge' or 'exercise' for a cell holding an exercise's solution,
+    recognised by its first line or its START/END markers (never by its position); else None."""
+    lines = [line.strip() for line in source.splitlines() if line.strip()]
+    match = _SOLUTION_HEADER.match(lines[0]) if lines else None
+    if match:
+        return match.group(1) or "optional challenge"
+    return "exercise" if all(marker in source for marker in _CODE_MARKERS) else None
+
+
+def _defined_names(source):
+    """The names a cell defines at its top level: functions, classes, assigned variables. A cell
+    that does not parse (the student's SyntaxError, or an IPython magic) is read line by line."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        found = re.findall(r"^(?:def\s+([A-Za-z_]\w*)|([A-Za-z_]\w*)\s*=[^=])", source, re.M)
+        return {name for pair in found for name in pair if name}
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    return names
+
+
+def _check_arguments(source, check):
+    """The plain names a cell passes to ``check``: ['model'] for `test_model(model, 10, 400)`."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    return [arg.id for node in ast.walk(tree) if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name) and node.func.id == check
+            for arg in node.args if isinstance(arg, ast.Name)]
+
+
+def _cell_error(error):
+    """(the error's type and first line, the student's line in the cell or '')."""
+    text = f"{type(error).__name__}: {_one_line(error, 200)}"
+    if isinstance(error, SyntaxError):
+        return text, (error.text or "").strip()
+    libraries = tuple(sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib",
+                                                         "platlib"))
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if not f.filename.startswith(libraries) and f.filename != __file__]
+    return text, ((frames[-1].line or "").strip() if frames else "")
+
+
+def _cell_failure_message(check, name, label, error, line, missing):
+    where = f" in the line `{line}`" if line else ""
+    state = ("is not defined" if missing else
+             "is left over from an earlier run, not what that cell now says")
+    if "to a shape" in error:
+        fix = ("write the shape as a tuple, shape=(400,), with the comma: (400) is just the "
+               "number 400. Then run")
+    else:
+        fix = "fix that error, then run"
+    return (f"{check} failed: your {label} cell stopped with {error}{where}, so `{name}` "
+            f"{state}. Expected that cell to run without an error. Hint: {fix} the {label} cell "
+            f"again, and then this check.")
+
+
+class _CellWatch:
+    """Remembers, for each name an exercise cell defines, whether the last run of that cell
+    raised; and the source of the cell running now, to see which names a check was given."""
+
+    _is_lab_cell_watch = True  # how a re-import finds and replaces an earlier watch
+
+    def __init__(self):
+        self.failures = {}  # name -> (cell label, error text, the student's line)
+        self.running = ""
+
+    def pre_run_cell(self, info):
+        self.running = getattr(info, "raw_cell", "") or ""
+
+    def post_run_cell(self, result):
+        source = getattr(result.info, "raw_cell", "") or ""
+        label = _solution_cell_label(source)
+        if label is None:
+            return
+        error = result.error_before_exec or result.error_in_exec
+        for name in _defined_names(source):
+            if error is None:
+                self.failures.pop(name, None)
+            else:
+                self.failures[name] = (label, *_cell_error(error))
+
+    def failure(self, check, missing=False):
+        """("failed", message) when a name the running cell passes to ``check`` comes from an
+        exercise cell whose last run raised; else None."""
+        for name in _check_arguments(self.running, check):
+            if name in self.failures:
+                return "failed", _cell_failure_message(check, name, *self.failures[name], missing)
+        return None
+
+    def explain_name_error(self, shell, etype, value, tb, tb_offset=None):
+        """IPython's handler for NameError: in a check cell, a name that a failed exercise cell
+        never defined is explained by that cell's error; any other NameError shows as usual."""
+        name = getattr(value, "name", None)
+        found = next((self.failure(check, missing=True) for check in _CHECKS
+                      if name in _check_arguments(self.running, check)), None)
+        if found is None or not hasattr(shell, "_showtraceback"):
+            shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        else:
+            shell._showtraceback(etype, value, [f"{_RED}{found[1]}{_RESET}"])
+        return None
+
+
+def _watch_exercise_cells(shell):
+    """Register a new _CellWatch with the IPython ``shell`` (replacing one an earlier import
+    registered) and return it; None when ``shell`` is None."""
+    if shell is None or not hasattr(shell, "events"):
+        return None
+    for event in ("pre_run_cell", "post_run_cell"):
+        for callback in list(shell.events.callbacks.get(event, [])):
+            if getattr(getattr(callback, "__self__", None), "_is_lab_cell_watch", False):
+                shell.events.unregister(event, callback)
+    watch = _CellWatch()
+    shell.events.register("pre_run_cell", watch.pre_run_cell)
+    shell.events.register("post_run_cell", watch.post_run_cell)
+    if shell.custom_exceptions in ((), (NameError,)):  # never displace another tool's handler
+        shell.set_custom_exc((NameError,), watch.explain_name_error)
+    return watch
+
+
+def _exercise_cell_failure(check):
+    """("failed", message) when the check's exercise cell failed on its last run; else None."""
+    return _WATCH.failure(check) if _WATCH is not None else None
+
+
+def _running_shell():
+    """The IPython shell this module is imported in, or None (plain Python, the grader)."""
+    ipython = sys.modules.get("IPython")  # never imported here: outside IPython, nothing happens
+    return ipython.get_ipython() if ipython is not None else None
+
+
+# Only the module the notebook imports watches; a copy loaded under another name does not.
+_WATCH = _watch_exercise_cells(_running_shell()) if __name__ == "public_tests" else None

@@ -1,8 +1,13 @@
-"""Hidden checks: stricter than public_tests.py, run only by the grader, never shipped.
+"""Hidden checks: the public checks on secret values, plus training; run only by the grader, never shipped.
 
 They run in the grader's own process on what the extract probe recorded (the student's softmax
 outputs on inputs chosen here) and on the student's trained model loaded from ``model.keras``.
 Each check returns a list of failure messages (empty when it passes), written for the instructor.
+
+They try other VALUES than the public checks, never other KINDS: the kinds of softmax input, what
+a right probability is, and what counts as "relu", "linear" and "built" all come from the
+instructor's ``public_tests.py``, so a student who sees "All tests passed!" is judged by the same
+rules here.
 """
 import numpy as np
 
@@ -14,26 +19,18 @@ EXPECTED_INPUT_SIZE = 400
 EXPECTED_PARAMETERS = 10_575
 
 
+def _public_tests():
+    """The instructor's public_tests module, the one the grader runs (loaded here at call time:
+    exercise_checks imports this module)."""
+    from instructor.exercise_checks import instructor_module
+    return instructor_module("public_tests")
+
+
 def softmax_inputs(seed=SECRET_SEED):
-    """The hidden inputs for the student's softmax: 1-D arrays of several sizes and dtypes."""
-    rng = np.random.default_rng(seed)
-    return [
-        rng.normal(0.0, 2.0, 1),  # shape (1,): the only probability is 1
-        rng.normal(0.0, 4.0, 2),
-        rng.normal(0.0, 4.0, 10),  # ten classes, like the network's output
-        rng.uniform(-30.0, 30.0, 37),
-        rng.normal(0.0, 1.0, 1000),
-        np.full(6, rng.uniform(-20.0, 20.0)),  # all equal: uniform probabilities
-        rng.normal(0.0, 3.0, 7).astype(np.float32),  # float32, as a network's logits are
-        rng.integers(-5, 6, 9),  # integers: the result must still be floats
-        rng.normal(-300.0, 1.0, 5),  # all very negative, yet e^z is still above the float64 minimum
-    ]
-
-
-def _reference_softmax(z):
-    z = np.asarray(z, dtype=np.float64)
-    ez = np.exp(z - np.max(z))
-    return ez / np.sum(ez)
+    """The hidden inputs for the student's softmax: one 1-D array (N,) of every kind the public
+    check tries (public_tests.softmax_inputs_of_every_kind), with values drawn from ``seed``."""
+    kinds = _public_tests().softmax_inputs_of_every_kind(np.random.default_rng(seed))
+    return [z for _, z in kinds]
 
 
 def check_softmax_calls(inputs, calls, value_of):
@@ -61,23 +58,9 @@ def check_softmax_calls(inputs, calls, value_of):
 
 
 def _check_one_softmax(z, call, value_of):
-    if call.get("kind") != "ndarray":
-        return f"returned {call.get('output_type')}, expected a NumPy array"
-    a = value_of(call)
-    if a.shape != z.shape:
-        return f"returned shape {a.shape}, expected {z.shape}"
-    if a.dtype.kind != "f":
-        return f"returned dtype {a.dtype}, expected floats"
-    if not np.all(np.isfinite(a)):
-        return "returned nan or inf"
-    tolerance = 1e-4 if a.dtype == np.float32 or z.dtype == np.float32 else 1e-6
-    expected = _reference_softmax(z)
-    if not np.isclose(np.sum(a, dtype=np.float64), 1.0, rtol=0, atol=tolerance):
-        return f"probabilities add up to {np.sum(a):.6g}, not 1"
-    if not np.allclose(a.astype(np.float64), expected, rtol=tolerance, atol=1e-12):
-        worst = int(np.argmax(np.abs(a - expected)))
-        return f"a[{worst}] = {a[worst]:.6g}, expected {expected[worst]:.6g}"
-    return ""
+    """The public check's verdict on one recorded result: "" or what is wrong."""
+    problem = _public_tests().softmax_output_problem(z, value_of(call))
+    return problem.removeprefix("hidden check failed: ")
 
 
 def check_softmax_kept_input(calls, arrays):
@@ -92,39 +75,11 @@ def check_model(model, keras, X, y):
     """Failures of the student's trained model: exact architecture, parameters, and training.
 
     Args:
-      model: the model loaded from the student's model.keras in the grader's process.
+      model: the model the grader trained (or loaded) in its own process.
       keras: the keras module (imported by the caller).
       X (ndarray (m, 400)), y (ndarray (m, 1)): the instructor's digits.
     """
-    if not isinstance(model, keras.Sequential):
-        return [f"hidden: the model is a {type(model).__name__}, expected a Sequential model"]
-    failures = []
-    layers = list(model.layers)
-    described = ", ".join(_describe_layer(layer) for layer in layers)
-    if len(layers) != len(EXPECTED_LAYERS) or not all(isinstance(l, keras.layers.Dense) for l in layers):
-        return [f"hidden: layers are [{described}], expected 3 Dense layers 25 relu, 15 relu, 10 linear"]
-    for number, (layer, (units, activation)) in enumerate(zip(layers, EXPECTED_LAYERS), start=1):
-        config = layer.get_config()
-        got_activation = config.get("activation") or "linear"
-        if isinstance(got_activation, dict):  # a serialised custom or wrapped activation
-            got_activation = got_activation.get("config", {}).get("name", str(got_activation))
-        if layer.units != units or got_activation != activation:
-            failures.append(f"hidden: layer {number} is Dense({layer.units}, {got_activation}), "
-                            f"expected Dense({units}, {activation})")
-        if not config.get("use_bias", True):
-            failures.append(f"hidden: layer {number} has no bias")
-    try:
-        input_shape = tuple(model.input_shape)
-    except (AttributeError, ValueError):
-        input_shape = None
-    if input_shape != (None, EXPECTED_INPUT_SIZE):
-        failures.append(f"hidden: input shape {input_shape}, expected (None, {EXPECTED_INPUT_SIZE})")
-    try:
-        parameters = model.count_params()
-    except ValueError:
-        parameters = None
-    if parameters != EXPECTED_PARAMETERS:
-        failures.append(f"hidden: {parameters} parameters, expected {EXPECTED_PARAMETERS:,}")
+    failures = check_architecture(model, keras)
     if failures:
         return failures
     logits = np.asarray(model.predict(X, verbose=0, batch_size=1000))
@@ -141,8 +96,39 @@ def check_model(model, keras, X, y):
     return failures
 
 
-def _describe_layer(layer):
+def check_architecture(model, keras):
+    """Failures of the model's architecture alone (no data, no training): a built Sequential of
+    Dense(25, relu), Dense(15, relu), Dense(10, linear) with biases, inputs (None, 400) and
+    10,575 parameters. "relu", "linear" and "built" are the public check's definitions."""
+    public = _public_tests()
+    if not isinstance(model, keras.Sequential):
+        return [f"hidden: the model is a {type(model).__name__}, expected a Sequential model"]
+    failures = []
+    layers = list(model.layers)
+    described = ", ".join(_describe_layer(layer, public, keras) for layer in layers)
+    if len(layers) != len(EXPECTED_LAYERS) or not all(isinstance(l, keras.layers.Dense) for l in layers):
+        return [f"hidden: layers are [{described}], expected 3 Dense layers 25 relu, 15 relu, 10 linear"]
+    for number, (layer, (units, activation)) in enumerate(zip(layers, EXPECTED_LAYERS), start=1):
+        got_activation = public.saved_activation_kind(layer, keras) or "an activation Keras cannot reload"
+        if layer.units != units or got_activation != activation:
+            failures.append(f"hidden: layer {number} is Dense({layer.units}, {got_activation}), "
+                            f"expected Dense({units}, {activation})")
+        if not layer.use_bias:
+            failures.append(f"hidden: layer {number} has no bias")
+    if not public.is_built(model):
+        return failures + ["hidden: the model is not built (no input size), expected inputs "
+                           f"(None, {EXPECTED_INPUT_SIZE})"]
+    input_shape = tuple(model.input_shape)
+    if input_shape != (None, EXPECTED_INPUT_SIZE):
+        failures.append(f"hidden: input shape {input_shape}, expected (None, {EXPECTED_INPUT_SIZE})")
+    parameters = model.count_params()
+    if parameters != EXPECTED_PARAMETERS:
+        failures.append(f"hidden: {parameters} parameters, expected {EXPECTED_PARAMETERS:,}")
+    return failures
+
+
+def _describe_layer(layer, public, keras):
     units = getattr(layer, "units", None)
     if units is None:
         return type(layer).__name__
-    return f"{type(layer).__name__}({units}, {layer.get_config().get('activation')})"
+    return f"{type(layer).__name__}({units}, {public.activation_kind(layer.activation, keras)})"

@@ -58,12 +58,6 @@ def input_shape_on_first_layer():
                            Dense(15, activation="relu"), Dense(10)], name="my_model")
 
 
-def no_input_size():
-    return Sequential([Dense(25, activation="relu", name="L1"),
-                       Dense(15, activation="relu", name="L2"),
-                       Dense(10, activation="linear", name="L3")], name="my_model")
-
-
 def output_activation_none():
     return Sequential([keras.Input(shape=(400,)), Dense(25, activation="relu"),
                        Dense(15, activation="relu"), Dense(10, activation=None)])
@@ -103,23 +97,25 @@ def with_regularizers():
                        Dense(10, activation="linear")])
 
 
-def custom_relu_function():  # a function of the student's own that computes ReLU
+def custom_relu_function():  # the student's own ReLU: Keras saves it by its name, "relu"
     def relu(x):
         return keras.ops.maximum(x, 0.0)
     return Sequential([keras.Input(shape=(400,)), Dense(25, activation=relu),
                        Dense(15, activation=relu), Dense(10)])
 
 
-def identity_on_output():  # tf.identity computes x, the same as "linear"
-    return Sequential([keras.Input(shape=(400,), name="pixels"), Dense(25, activation="relu"),
-                       Dense(15, activation="relu"), Dense(10, activation=tf.identity)])
+def relu_activation_layers_in_tf_keras():
+    return tf.keras.Sequential([tf.keras.Input(shape=(400,)),
+                                tf.keras.layers.Dense(25, activation=tf.keras.layers.ReLU()),
+                                tf.keras.layers.Dense(15, activation="relu"),
+                                tf.keras.layers.Dense(10, activation=None)])
 
 
 CORRECT = [(f.__name__, f) for f in (
     notebook_solution, without_layer_names, tf_nn_relu, tf_keras_everything,
-    keras_activation_functions, input_layer, input_shape_on_first_layer, no_input_size,
+    keras_activation_functions, input_layer, input_shape_on_first_layer,
     output_activation_none, relu_layer_objects, built_later, added_one_by_one, compiled_already,
-    with_regularizers, custom_relu_function, identity_on_output)]
+    with_regularizers, custom_relu_function, relu_activation_layers_in_tf_keras)]
 
 
 # ---- wrong answers ------------------------------------------------------------------------------
@@ -240,6 +236,33 @@ def no_bias():
                         Dense(15, activation="relu"), Dense(10))
 
 
+def no_input_size():  # never built: the weight-shapes cell after the check would crash
+    return Sequential([Dense(25, activation="relu", name="L1"),
+                       Dense(15, activation="relu", name="L2"),
+                       Dense(10, activation="linear", name="L3")], name="my_model")
+
+
+def identity_on_output():  # computes x, but Keras cannot reload tf.identity
+    return Sequential([keras.Input(shape=(400,), name="pixels"), Dense(25, activation="relu"),
+                       Dense(15, activation="relu"), Dense(10, activation=tf.identity)])
+
+
+def own_relu_under_another_name():  # computes ReLU, but Keras saves it as "my_relu"
+    def my_relu(x):
+        return keras.ops.maximum(x, 0.0)
+    return _dense_model(Dense(25, activation=my_relu), Dense(15, activation=my_relu), Dense(10))
+
+
+def relu_as_a_lambda():  # Keras cannot save a lambda defined in a cell
+    return _dense_model(Dense(25, activation=lambda x: keras.ops.maximum(x, 0.0)),
+                        Dense(15, activation="relu"), Dense(10))
+
+
+def softmax_activation_layer_at_the_end():
+    return _dense_model(Dense(25, activation="relu"), Dense(15, activation="relu"), Dense(10),
+                        keras.layers.Activation("softmax"))
+
+
 def list_of_layers():
     return [keras.Input(shape=(400,)), Dense(25, activation="relu"), Dense(15, activation="relu"),
             Dense(10)]
@@ -296,7 +319,15 @@ WRONG = [
     ("flatten_first", flatten_first, "remove the Flatten layer"),
     ("separate_activation_layers", separate_activation_layers,
      "give the activation to the Dense layer"),
-    ("softmax_layer_at_the_end", softmax_layer_at_the_end, "keep the last layer linear"),
+    ("softmax_layer_at_the_end", softmax_layer_at_the_end,
+     "remove the Softmax layer at the end: the loss applies the softmax itself"),
+    ("softmax_activation_layer_at_the_end", softmax_activation_layer_at_the_end,
+     "remove the Activation layer at the end: the loss applies the softmax itself"),
+    ("no_input_size", no_input_size, "start the list with keras.Input(shape=(400,))"),
+    ("identity_on_output", identity_on_output, "cannot save and reload its activation"),
+    ("own_relu_under_another_name", own_relu_under_another_name,
+     "cannot save and reload its activation"),
+    ("relu_as_a_lambda", relu_as_a_lambda, "cannot save and reload its activation"),
     ("no_bias", no_bias, "use_bias"),
     ("list_of_layers", list_of_layers, "wrap the list of layers in Sequential"),
     ("none", none, "got None"),

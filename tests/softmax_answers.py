@@ -34,11 +34,19 @@ def loops_with_math_exp(z):
     return a
 
 
-def loops_with_zeros_like(z):  # int for an int z: the check, like the notebook, passes floats
-    ez = np.zeros_like(z)
+def loops_with_zeros_of_the_shape(z):  # np.zeros makes floats whatever z's dtype
+    ez = np.zeros(z.shape)
     for j in range(len(z)):
         ez[j] = np.exp(z[j])
-    a = np.zeros_like(z)
+    a = np.zeros(z.shape)
+    for j in range(len(z)):
+        a[j] = ez[j] / np.sum(ez)
+    return a
+
+
+def zeros_like_of_the_floats(z):  # zeros_like of e^z, which is float even for integer z
+    ez = np.exp(z)
+    a = np.zeros_like(ez)
     for j in range(len(z)):
         a[j] = ez[j] / np.sum(ez)
     return a
@@ -104,17 +112,18 @@ def scipy_softmax(z):  # a NumPy array with the right values: the check cannot t
     return scipy.special.softmax(z)
 
 
-def tf_softmax_as_numpy(z):  # .numpy() gives a NumPy array: accepted (only a tf.Tensor is not)
+def tf_softmax_of_floats_as_numpy(z):  # floats for tf, .numpy() back: accepted
     import tensorflow as tf
-    return tf.nn.softmax(z).numpy()
+    return tf.nn.softmax(np.asarray(z, dtype=np.float64)).numpy()
 
 
 CORRECT = [(f.__name__, f) for f in (
-    plain_formula, exp_sum_method, builtin_sum, loops_with_math_exp, loops_with_zeros_like,
-    max_subtracted, max_subtracted_on_a_copy_in_place, float32_result, float32_throughout,
+    plain_formula, exp_sum_method, builtin_sum, loops_with_math_exp,
+    loops_with_zeros_of_the_shape, zeros_like_of_the_floats, max_subtracted,
+    max_subtracted_on_a_copy_in_place, float32_result, float32_throughout,
     converts_input_to_float, e_to_the_power, np_power_of_e, sum_with_keepdims,
     list_comprehension_then_array, log_sum_exp, divide_into_new_array, scipy_softmax,
-    tf_softmax_as_numpy)]
+    tf_softmax_of_floats_as_numpy)]
 
 
 # ---- wrong answers ------------------------------------------------------------------------------
@@ -313,6 +322,38 @@ def rounds_to_two_decimals(z):
     return np.round(np.exp(z) / np.sum(np.exp(z)), 2)
 
 
+def loops_with_zeros_like(z):  # an integer array for integer z: every probability becomes 0
+    ez = np.zeros_like(z)
+    for j in range(len(z)):
+        ez[j] = np.exp(z[j])
+    a = np.zeros_like(z)
+    for j in range(len(z)):
+        a[j] = ez[j] / np.sum(ez)
+    return a
+
+
+def tf_softmax_as_numpy(z):  # tf.nn.softmax refuses integers
+    import tensorflow as tf
+    return tf.nn.softmax(z).numpy()
+
+
+def float32_unshifted(z):  # e^-300 is 0 in float32: 0 / 0 for z near -300
+    ez = np.exp(z.astype(np.float32))
+    return ez / np.sum(ez)
+
+
+def base_2_of_integers(z):  # right for floats, but 2 ** negative integers fails
+    return np.exp(z * 1.0) / np.sum(np.exp(z * 1.0)) if z.dtype.kind == "f" else 2 ** z
+
+
+def shifted_numerator_unshifted_denominator(z):
+    return np.exp(z - np.max(z)) / np.sum(np.exp(z))
+
+
+def shifted_denominator_unshifted_numerator(z):
+    return np.exp(z) / np.sum(np.exp(z - np.max(z)))
+
+
 def not_implemented(z):
     raise NotImplementedError("Exercise 1: write my_softmax")
 
@@ -360,4 +401,12 @@ WRONG = [
     ("hard_coded_for_the_example", hard_coded_for_the_example, "returned 4 values for 10"),
     ("truncates_z_to_integers", truncates_z_to_integers, "wrong probabilities"),
     ("rounds_to_two_decimals", rounds_to_two_decimals, "do not round the result"),
+    ("loops_with_zeros_like", loops_with_zeros_like, "np.zeros_like(z) copies z's dtype"),
+    ("tf_softmax_as_numpy", tf_softmax_as_numpy, "tf.nn.softmax accepts only floats"),
+    ("float32_unshifted", float32_unshifted, "underflows to 0"),
+    ("base_2_of_integers", base_2_of_integers, "** of a negative integer fails"),
+    ("shifted_numerator_unshifted_denominator", shifted_numerator_unshifted_denominator,
+     "subtracted max(z) in the top of the fraction but not in the bottom"),
+    ("shifted_denominator_unshifted_numerator", shifted_denominator_unshifted_numerator,
+     "subtracted max(z) in the bottom of the fraction but not in the top"),
 ]

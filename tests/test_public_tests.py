@@ -121,7 +121,7 @@ def test_check_bug_is_an_assertion_not_a_traceback_into_the_check(monkeypatch):
 
 STABLE_CORRECT = [entry for entry in softmax_answers.CORRECT if entry[0] in (
     "max_subtracted", "max_subtracted_on_a_copy_in_place", "float32_throughout",
-    "scipy_softmax", "tf_softmax_as_numpy")]
+    "scipy_softmax", "tf_softmax_of_floats_as_numpy")]
 
 
 def subtract_min(z):
@@ -147,29 +147,69 @@ def test_stable_softmax_passes(capsys, name, answer):
     assert capsys.readouterr() == (PASS["test_my_softmax_stable"], "")
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow warnings are the student's
-@pytest.mark.parametrize("name, answer", STABLE_WRONG, ids=_ids(STABLE_WRONG))
-def test_softmax_that_overflows_fails_the_stable_check_explaining_overflow(name, answer):
-    message = _failure("test_my_softmax_stable", answer)
+def _stable_failure(answer, capsys):
+    """Run the challenge's check on a wrong answer: it must not raise, must print its message in
+    red on one line, and must say "failed" to the grader; returns the message."""
+    assert pt.test_my_softmax_stable(answer) is None  # nothing for the notebook to display
+    printed = capsys.readouterr()
+    assert printed.err == "" and printed.out.startswith("\033[91m") and printed.out.endswith(
+        "\033[0m\n")
+    message = printed.out[len("\033[91m"):-len("\033[0m\n")]
+    outcome = pt.test_my_softmax_stable(answer, return_outcome=True)
+    assert outcome == pt.Outcome("test_my_softmax_stable", "failed", message)
+    assert capsys.readouterr().out == ""  # the grader's call prints nothing for a failure
     _assert_message_shape(message, "test_my_softmax_stable")
+    return message
+
+
+@pytest.mark.parametrize("name, answer", STABLE_WRONG, ids=_ids(STABLE_WRONG))
+def test_softmax_that_overflows_fails_the_stable_check_explaining_overflow(capsys, name, answer):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NumPy's overflow warnings never reach the student
+        message = _stable_failure(answer, capsys)
     assert "overflow" in message and "z = z - np.max(z)" in message
 
 
-def test_plain_formula_fails_on_1000_1001_1002():
-    with np.errstate(over="ignore", invalid="ignore"):
-        message = _failure("test_my_softmax_stable", softmax_answers.plain_formula)
+def test_plain_formula_fails_on_1000_1001_1002(capsys):
+    message = _stable_failure(softmax_answers.plain_formula, capsys)
     assert "z = [1000. 1001. 1002.]" in message and "nan" in message
 
 
-def test_stable_check_still_checks_the_softmax_itself():
-    message = _failure("test_my_softmax_stable", softmax_answers.divided_by_sum_of_z)
+def test_stable_check_still_checks_the_softmax_itself(capsys):
+    message = _stable_failure(softmax_answers.divided_by_sum_of_z, capsys)
     assert message.startswith("test_my_softmax_stable failed: ")
     assert "you divided by the sum of z" in message
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (softmax_answers.shifted_numerator_unshifted_denominator,
+     "subtracted max(z) in the top of the fraction but not in the bottom"),
+    (softmax_answers.shifted_denominator_unshifted_numerator,
+     "subtracted max(z) in the bottom of the fraction but not in the top"),
+    (softmax_answers.not_normalised, "did not divide by the sum of all e^z"),
+    (softmax_answers.sum_skips_first_value, "e^(z[j] - m) / (sum of e^(z[k] - m))"),
+], ids=["shifted_top_only", "shifted_bottom_only", "not_normalised", "sum_skips_first_value"])
+def test_stable_check_never_points_to_the_formula_that_overflows(capsys, answer, hint):
+    message = _stable_failure(answer, capsys)
+    assert hint in message
+    assert "np.exp(z) / np.sum(np.exp(z))" not in message
 
 
 def test_stable_challenge_not_attempted_prints_one_line_and_does_not_fail(capsys):
     pt.test_my_softmax_stable(softmax_answers.not_implemented)
     assert capsys.readouterr() == (SKIP_LINE, "")
+    outcome = pt.test_my_softmax_stable(softmax_answers.not_implemented, return_outcome=True)
+    assert outcome == pt.Outcome("test_my_softmax_stable", "not attempted", SKIP_LINE.strip())
+
+
+def test_outcome_reports_each_verdict_without_raising(capsys):
+    passed = pt.test_my_softmax(softmax_answers.plain_formula, return_outcome=True)
+    failed = pt.test_my_softmax(softmax_answers.forgot_exp, return_outcome=True)
+    assert passed == pt.Outcome("test_my_softmax", "passed", PASS["test_my_softmax"].strip())
+    assert failed.status == "failed" and "you forgot the exponential" in failed.message
+    assert failed.message == _failure("test_my_softmax", softmax_answers.forgot_exp)
+    model_outcome = pt.test_model(model_answers.no_input_size(), 10, 400, return_outcome=True)
+    assert model_outcome.status == "failed" and "keras.Input(shape=(400,))" in model_outcome.message
 
 
 # ---- Exercise 2: the model ---------------------------------------------------------------------
@@ -239,19 +279,21 @@ def test_model_not_implemented_is_a_friendly_message(layers):
     assert "### START CODE HERE ###" in message and "run that cell again" in message
 
 
-def test_unbuilt_model_gets_the_same_weights_as_without_the_check(capsys):
-    """The check creates no weights and draws no random numbers: later cells see no difference."""
-    def weights_after_build(run_check):
-        keras.utils.set_random_seed(1234)
-        model = model_answers.no_input_size()
-        if run_check:
-            pt.test_model(model, 10, 400)
-            assert not model.built and model.get_weights() == []
-        model.build((None, 400))
-        return model.get_weights()
+def test_model_check_draws_no_random_numbers(capsys):
+    """Later cells (training) see the same random state as without the check."""
+    keras.utils.set_random_seed(1234)
+    model = model_answers.notebook_solution()
+    states = (random.getstate(), np.random.get_state()[1].copy())
+    pt.test_model(model, 10, 400)
+    assert random.getstate() == states[0]
+    assert np.array_equal(np.random.get_state()[1], states[1])
 
-    with_check, without = weights_after_build(True), weights_after_build(False)
-    assert all(np.array_equal(a, b) for a, b in zip(with_check, without))
+
+def test_unbuilt_model_fails_and_stays_unbuilt():
+    model = model_answers.no_input_size()
+    message = _failure("test_model", model, 10, 400)
+    assert "has not created its weights yet" in message
+    assert not model.built and model.get_weights() == []
 
 
 def test_compiled_model_keeps_its_optimizer_state(capsys):
