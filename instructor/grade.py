@@ -20,6 +20,7 @@ import copy
 import multiprocessing
 import os
 import shutil
+import signal
 import tempfile
 import time
 import traceback
@@ -33,6 +34,7 @@ import numpy as np
 from instructor import (ASSET_DIRS, DATA_FILES, HELPER_FILES, POINTS, PROJECT_ROOT,
                         SOURCE_NOTEBOOK)
 from instructor import exercise_checks, hidden_checks, output_compare, probes, static_scan, tamper
+from instructor import sandbox
 from instructor.cells import NotebookError, first_line, graded_cells, read_notebook
 from instructor.kernel_run import run_notebook
 from instructor.sanitize import load_patterns
@@ -42,10 +44,14 @@ from instructor.sanitize import load_patterns
 class GradeOptions:
     """Limits for one submission's run."""
     cell_timeout: float = 120.0  # seconds per notebook cell
-    memory_limit_mb: int = 3000  # resident memory of the kernel and its children
+    memory_limit_mb: int = 3000  # resident memory of every process of the kernel's sandbox
+    # CPU seconds of every process of the sandbox, for the whole run: an honest run uses about
+    # 30; this stops a notebook of many cells that each stay just under the cell timeout.
+    cpu_limit_seconds: float = 900.0
     probe_timeout: float = 180.0  # the extract probe saves a model and runs the checks' calls
     executed_dir: str = ""  # when set, the grader's own run of each notebook is saved there
     kernel_threads: int = 0  # threads per kernel; 0: the cores shared out between the jobs
+    sandbox: bool = True  # each kernel inside bubblewrap (instructor.sandbox); False: --no-sandbox
 
 
 def grade_submission(submission, options=GradeOptions()):
@@ -65,6 +71,9 @@ def grade_submission(submission, options=GradeOptions()):
     findings = (tamper.check_cell_findings(read_notebook(SOURCE_NOTEBOOK), notebook)
                 + static_scan.static_findings(notebook)
                 + tamper.submitted_file_findings(submission.folder))
+    record["sandboxed"] = options.sandbox
+    # A fresh, randomly named folder per submission, made here and bound alone into the
+    # sandbox: no two submissions' kernels share one, and none sees the grader's.
     with tempfile.TemporaryDirectory(prefix="grade-work-") as work, \
             tempfile.TemporaryDirectory(prefix="grade-private-") as private:
         findings += _run_and_grade(submission, notebook, Path(work), Path(private), options, record)
@@ -103,6 +112,10 @@ def _run_and_grade(submission, notebook, workdir, private_dir, options, record):
     fresh = _cleared(notebook)
     run = run_notebook(fresh, workdir, cell_timeout=options.cell_timeout,
                        memory_limit_mb=options.memory_limit_mb,
+                       cpu_limit_seconds=options.cpu_limit_seconds, sandboxed=options.sandbox,
+                       # Until the probes hand their evidence back over the kernel protocol,
+                       # they write it here: the one grader folder the sandbox sees.
+                       writable=(private_dir,),
                        before=[("baseline", probes.baseline_probe(private_dir))],
                        after=[("extract", extract_code)], probe_timeout=options.probe_timeout,
                        threads=options.kernel_threads)
@@ -187,52 +200,112 @@ def _probe_problem(run):
 
 def _grade_safely(submission, options):
     """grade_submission, turning a grader crash into an error record (one bad submission must
-    not end the run)."""
+    not end the run), and a submission that cannot be graded (``submission.problem``) into a
+    record that says why."""
+    if submission.problem:
+        return _error_record(submission, options, "unreadable", submission.problem)
     try:
         return grade_submission(submission, options)
     except Exception as error:
-        record = _empty_record(submission)
-        record["exercises"] = exercise_checks.grade_exercises(None, {}, None, None,
-                                                              f"grader error: {error}")
-        record["errors"].append({"cell": None, "status": "grader error",
-                                 "message": f"{type(error).__name__}: {error}",
-                                 "traceback": traceback.format_exc()})
-        return record
+        return _error_record(submission, options, "grader error", f"{type(error).__name__}: {error}",
+                             traceback.format_exc())
 
 
-def grade_all(submissions, options=GradeOptions(), jobs=None, progress=None):
+def _error_record(submission, options, status, message, details=""):
+    """The record of a submission that could not be graded at all."""
+    record = _empty_record(submission)
+    record["sandboxed"] = options.sandbox
+    record["exercises"] = exercise_checks.grade_exercises(None, {}, None, None,
+                                                          f"{status}: {message}")
+    record["errors"].append({"cell": None, "status": status, "message": message,
+                             **({"traceback": details} if details else {})})
+    return record
+
+
+def grade_all(submissions, options=GradeOptions(), jobs=None, progress=None,
+              grade_one=_grade_safely):
     """Grade every submission, ``jobs`` at a time (default: one per CPU core).
 
-    Each worker is a separate process started with "spawn" (forking a process that may hold
-    TensorFlow's threads is unsafe); it starts one kernel per submission. ``progress`` is called
-    with each record as it completes. Returns the records in the order of ``submissions``.
+    One submission is graded in this process. Several are graded in worker processes started
+    with "spawn" (forking a process that may hold TensorFlow's threads is unsafe), each worker
+    starting one kernel per submission. A worker that dies (killed, out of memory, a crash in
+    native code) breaks the whole pool, so the submissions it left unfinished are graded again,
+    each in a process of its own: the one that kills its process again gets an error record,
+    the others their marks. ``grade_one(submission, options)`` returns a record; tests replace
+    it (a module-level function, so that workers can import it). ``progress`` is called with
+    each record as it completes. Returns the records in the order of ``submissions``.
+
+    Raises:
+      SandboxUnavailable: ``options.sandbox`` is on and no sandbox can start on this machine.
     """
+    if options.sandbox and any(not submission.problem for submission in submissions):
+        sandbox.require()  # refuse before any work, with the reason and the opt-out
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(submissions)))
     if not options.kernel_threads:
         options = replace(options, kernel_threads=max(1, (os.cpu_count() or 1) // jobs))
     records = {}
-    if jobs == 1:
-        for submission in submissions:
-            records[submission.name] = _grade_safely(submission, options)
-            if progress:
-                progress(records[submission.name])
+
+    def finished(submission, record):
+        records[submission.name] = record
+        if progress:
+            progress(record)
+
+    if len(submissions) == 1:
+        finished(submissions[0], grade_one(submissions[0], options))
     else:
-        context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            futures = {pool.submit(_grade_safely, submission, options): submission
-                       for submission in submissions}
+        unfinished = _grade_in_pool(submissions, options, jobs, grade_one, finished)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as threads:
+            futures = {threads.submit(_grade_in_own_process, submission, options, grade_one):
+                       submission for submission in unfinished}
             for future in concurrent.futures.as_completed(futures):
-                submission = futures[future]
-                try:
-                    records[submission.name] = future.result()
-                except Exception as error:  # the worker process itself died
-                    records[submission.name] = _empty_record(submission)
-                    records[submission.name]["errors"].append(
-                        {"cell": None, "status": "grader error",
-                         "message": f"worker stopped: {type(error).__name__}: {error}"})
-                if progress:
-                    progress(records[submission.name])
+                finished(futures[future], future.result())
     return [records[submission.name] for submission in submissions]
+
+
+def _grade_in_pool(submissions, options, jobs, grade_one, finished):
+    """Grade in a pool of ``jobs`` workers; returns the submissions a dead worker left
+    unfinished (all those not done when the pool broke)."""
+    context = multiprocessing.get_context("spawn")
+    unfinished = []
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {pool.submit(grade_one, submission, options): submission
+                   for submission in submissions}
+        for future in concurrent.futures.as_completed(futures):
+            try:
+                record = future.result()
+            except Exception:  # BrokenProcessPool: some worker died, maybe not this one's
+                unfinished.append(futures[future])
+                continue
+            finished(futures[future], record)
+    return sorted(unfinished, key=submissions.index)
+
+
+def _grade_in_own_process(submission, options, grade_one):
+    """Grade one submission in a fresh process; an error record if that process dies."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=_send_record, args=(sender, grade_one, submission, options),
+                             daemon=True)
+    worker.start()
+    sender.close()  # so that the worker's death ends the wait below
+    try:
+        record = receiver.recv()
+    except EOFError:
+        record = None
+    worker.join()
+    if record is not None:
+        return record
+    code = worker.exitcode
+    how = (f"was killed by signal {signal.Signals(-code).name}" if code is not None and code < 0
+           else f"exited with code {code}")
+    return _error_record(submission, options, "grader error",
+                         f"the grading process {how} while grading this submission alone; the "
+                         f"other submissions were not affected")
+
+
+def _send_record(sender, grade_one, submission, options):
+    sender.send(grade_one(submission, options))
+    sender.close()
 
 
 def options_dict(options):

@@ -1,25 +1,42 @@
-"""Run a notebook in a fresh kernel, cell by cell, with a time limit and a memory limit.
+"""The one kernel runner: a notebook in a fresh kernel, cell by cell, with limits.
+
+It serves the grader (sandboxed, with limits and probes), ``tools/refresh_outputs.py``, the
+tests' notebook runs and the benchmarks (:func:`execute_notebook`: the instructor's own
+notebook, no sandbox). Every kernel starts with ``capture_fd_output=False``, so TensorFlow's C++
+log is never stored as output.
 
 One cell that loops forever is interrupted after ``cell_timeout`` seconds and the run goes on
-with the next cell (the kernel keeps its state). A kernel whose memory (resident set, children
-included) exceeds ``memory_limit_mb`` is killed by a watchdog thread; a kernel that dies, or does
-not recover from an interrupt, ends the run: the remaining cells are marked "not run". Either way
-only this notebook is affected, never the grader.
+with the next cell (the kernel keeps its state). A watchdog thread sums the resident memory, the
+CPU time and the number of every process of the kernel's process tree (with the sandbox: every
+process in the sandbox, since nothing can leave its PID namespace) and kills them all above
+``memory_limit_mb``, ``cpu_limit_seconds`` or :data:`MAX_PROCESSES`; a kernel that dies, or does
+not recover from an interrupt, ends the run: the remaining cells are marked "not run". Either
+way only this notebook is affected, never the grader.
+
+``sandboxed=True`` starts the kernel inside bubblewrap (:mod:`instructor.sandbox`) and reaches it
+over IPC sockets in a private folder bound into the sandbox (the sandbox has no network).
 
 The grader can run its own code ("probes") in the same kernel before the first cell and after the
 last one; they are not part of the notebook and do not count as executions.
 """
 import os
+import shutil
+import signal
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import nbformat
 import psutil  # a dependency of ipykernel, so always installed next to it
+from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from instructor import sandbox as sandboxing
 
 # TensorFlow's C++ log goes to the kernel's file descriptor 2; with fd capture on, ipykernel
 # would store it as stderr output (see stack-facts: it breaks strict output comparison).
@@ -32,6 +49,8 @@ THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM
                     "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 RECOVERY_SECONDS = 15  # how long an interrupted kernel gets to answer again
 WATCHDOG_INTERVAL = 0.05
+# A fork bomb is stopped long before it starves the machine; the lab itself starts one process.
+MAX_PROCESSES = 64
 
 
 @dataclass
@@ -51,33 +70,53 @@ class KernelRun:
     probes: dict = field(default_factory=dict)  # probe name -> CellResult
     stopped: str = ""  # why the kernel stopped early ("" when it ran to the end)
     peak_memory_mb: float = 0.0
+    cpu_seconds: float = 0.0  # CPU time of every process of the kernel's tree
     seconds: float = 0.0
+    sandboxed: bool = False
 
 
-class MemoryWatchdog(threading.Thread):
-    """Polls a process's resident memory (children included) and kills it above a limit."""
+class Watchdog(threading.Thread):
+    """Polls a process tree's memory, CPU time and size, and kills the whole tree above a limit.
 
-    def __init__(self, pid, limit_mb):
+    ``pid`` is the tree's root (the kernel, or the sandbox around it). Memory is the sum of every
+    member's resident set; CPU time adds each member's own and that of its finished children, so
+    work done in short-lived subprocesses counts too. ``None`` disables a limit. After a kill,
+    ``exceeded`` says which limit, in words.
+    """
+
+    def __init__(self, pid, memory_limit_mb=None, cpu_limit_seconds=None,
+                 max_processes=MAX_PROCESSES):
         super().__init__(daemon=True)
-        self.pid, self.limit_bytes = pid, limit_mb * 2**20
+        self.pid = pid
+        self.memory_limit_mb, self.cpu_limit_seconds = memory_limit_mb, cpu_limit_seconds
+        self.max_processes = max_processes
         self.peak_bytes = 0
-        self.exceeded = False
+        self.cpu_seconds = 0.0
+        self.exceeded = ""
         self._stop_event = threading.Event()
 
     def run(self):
         try:
-            process = psutil.Process(self.pid)
+            root = psutil.Process(self.pid)
         except psutil.NoSuchProcess:
             return
         while not self._stop_event.wait(WATCHDOG_INTERVAL):
             try:
-                family = [process] + process.children(recursive=True)
-                used = sum(p.memory_info().rss for p in family)
+                family = [root] + root.children(recursive=True)
             except psutil.NoSuchProcess:
                 return
+            used, cpu = 0, 0.0
+            for member in family:
+                try:
+                    used += member.memory_info().rss
+                    times = member.cpu_times()
+                    cpu += times.user + times.system + times.children_user + times.children_system
+                except psutil.NoSuchProcess:
+                    pass  # ended between the listing and the reading
             self.peak_bytes = max(self.peak_bytes, used)
-            if used > self.limit_bytes:
-                self.exceeded = True
+            self.cpu_seconds = max(self.cpu_seconds, cpu)
+            self.exceeded = self._limit_exceeded(used, cpu, len(family))
+            if self.exceeded:
                 for member in family:
                     try:
                         member.kill()
@@ -85,19 +124,65 @@ class MemoryWatchdog(threading.Thread):
                         pass
                 return
 
+    def _limit_exceeded(self, used_bytes, cpu_seconds, processes):
+        if self.memory_limit_mb is not None and used_bytes > self.memory_limit_mb * 2**20:
+            return f"memory limit of {self.memory_limit_mb} MB exceeded"
+        if self.cpu_limit_seconds is not None and cpu_seconds > self.cpu_limit_seconds:
+            return f"CPU time limit of {self.cpu_limit_seconds:g} s exceeded"
+        if self.max_processes is not None and processes > self.max_processes:
+            return f"more than {self.max_processes} processes started"
+        return ""
+
     def stop(self):
         self._stop_event.set()
 
 
-def kernel_environment(threads=0):
-    """The environment a grading kernel starts with.
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel command runs inside ``self.sandbox`` (a
+    :class:`~instructor.sandbox.Sandbox`); set it before starting the kernel."""
+    sandbox = None
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return self.sandbox.command(super().format_kernel_cmd(extra_arguments))
+
+    async def _async_signal_kernel(self, signum):
+        # jupyter_client signals the whole process group, bwrap's included: an interrupt would
+        # end bwrap, and the kernel with it. The kernel alone receives it.
+        kernel = self._kernel_process()
+        if signum == signal.SIGINT and kernel is not None:
+            try:
+                kernel.send_signal(signum)
+            except psutil.NoSuchProcess:
+                pass
+            return
+        await super()._async_signal_kernel(signum)
+
+    def _kernel_process(self):
+        """The kernel: the first process bwrap started that is not bwrap itself (bwrap runs
+        as the sandbox's PID 1, whose other children are orphans adopted later)."""
+        try:
+            process = psutil.Process(self.provisioner.pid)
+            while process.name() == "bwrap":
+                children = process.children()
+                if not children:
+                    return None
+                process = min(children, key=lambda child: child.create_time())
+            return process
+        except (AttributeError, psutil.NoSuchProcess):
+            return None
+
+
+def kernel_environment(threads=0, inherit=True):
+    """The environment a kernel starts with: the caller's (``inherit``) or nothing, plus the
+    settings of :data:`KERNEL_ENVIRONMENT`.
 
     ``threads`` > 0 caps TensorFlow's and the BLAS libraries' thread pools: kernels graded in
     parallel then share the cores instead of each starting one busy thread per core (TensorFlow's
     pool spins while it waits, so oversubscribed kernels waste much of the machine). The lab's
     results do not depend on it: the same notebook gives the same outputs with 1 or 2 threads.
     """
-    env = {key: value for key, value in os.environ.items() if key not in DROPPED_ENVIRONMENT}
+    env = ({key: value for key, value in os.environ.items() if key not in DROPPED_ENVIRONMENT}
+           if inherit else {})
     env.update(KERNEL_ENVIRONMENT)
     if threads > 0:
         for name in THREAD_VARIABLES:
@@ -105,18 +190,26 @@ def kernel_environment(threads=0):
     return env
 
 
-def run_notebook(notebook, workdir, *, cell_timeout, memory_limit_mb, before=(), after=(),
-                 probe_timeout=None, threads=0):
+def run_notebook(notebook, workdir, *, cell_timeout, memory_limit_mb=None, cpu_limit_seconds=None,
+                 before=(), after=(), probe_timeout=None, threads=0, sandboxed=False,
+                 writable=()):
     """Run ``notebook``'s code cells in order in a new kernel started in ``workdir``.
 
     The notebook's cells receive the fresh outputs and execution counts (the grader passes a
     copy). ``before`` and ``after`` are sequences of (name, code) probes run before the first and
     after the last cell; ``code`` may be a function returning the code, called just before the
-    probe runs (so the grader can prepare files the student's cells must not see). ``threads``:
-    see :func:`kernel_environment`. Returns a :class:`KernelRun`.
+    probe runs (so the grader can prepare what the student's cells must not see). ``threads``:
+    see :func:`kernel_environment`. ``memory_limit_mb`` / ``cpu_limit_seconds``: see
+    :class:`Watchdog` (None: no limit). ``sandboxed``: run the kernel inside the sandbox of
+    :mod:`instructor.sandbox`, which sees ``workdir`` and the folders in ``writable`` read-write
+    and nothing else of this machine's files but the system and Python; raises
+    :class:`~instructor.sandbox.SandboxUnavailable` when it cannot start. Returns a
+    :class:`KernelRun`.
     """
     started = time.monotonic()
-    result = KernelRun()
+    result = KernelRun(sandboxed=sandboxed)
+    binary = sandboxing.require() if sandboxed else None
+    ipc_dir = Path(tempfile.mkdtemp(prefix="kernel-ipc-")) if sandboxed else None
     client = NotebookClient(
         notebook, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
         interrupt_on_timeout=True, extra_arguments=list(KERNEL_ARGUMENTS),
@@ -127,12 +220,24 @@ def run_notebook(notebook, workdir, *, cell_timeout, memory_limit_mb, before=(),
     client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.__setitem__(
         id(cell), execute_reply)
 
-    client.km = client.create_kernel_manager()
-    client.start_new_kernel(env=kernel_environment(threads), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    watchdog = MemoryWatchdog(client.km.provisioner.pid, memory_limit_mb)
-    watchdog.start()
+    if sandboxed:
+        # No network inside: the kernel's sockets are files in a folder bound into the sandbox.
+        client.km = SandboxedKernelManager(kernel_name="python3", transport="ipc",
+                                           ip=str(ipc_dir / "kernel"),
+                                           connection_file=str(ipc_dir / "connection.json"))
+        client.km.sandbox = sandboxing.Sandbox(
+            binary, Path(workdir).resolve(), tuple(Path(p).resolve() for p in (ipc_dir, *writable)),
+            kernel_environment(threads, inherit=False))
+        environment = kernel_environment(threads)  # bwrap's own; the kernel's is cleared
+    else:
+        client.km = client.create_kernel_manager()
+        environment = kernel_environment(threads)
+    watchdog = None
     try:
+        client.start_new_kernel(env=environment, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        watchdog = Watchdog(client.km.provisioner.pid, memory_limit_mb, cpu_limit_seconds)
+        watchdog.start()
         client.start_new_kernel_client()
         alive = _run_probes(client, before, result, replies, probe_timeout or cell_timeout)
         for index, cell in enumerate(notebook.cells):
@@ -141,7 +246,7 @@ def run_notebook(notebook, workdir, *, cell_timeout, memory_limit_mb, before=(),
             if not alive:
                 result.cells.append(CellResult(index, "not run"))
                 continue
-            outcome = _run_cell(client, cell, index, replies, watchdog, memory_limit_mb)
+            outcome = _run_cell(client, cell, index, replies, watchdog)
             result.cells.append(outcome)
             if outcome.status in ("killed", "timeout") and not _responsive(client, outcome):
                 result.stopped = outcome.error
@@ -151,14 +256,27 @@ def run_notebook(notebook, workdir, *, cell_timeout, memory_limit_mb, before=(),
             if not alive and not result.stopped:
                 result.stopped = "the kernel stopped while the grader was reading the results"
     finally:
-        watchdog.stop()
-        result.peak_memory_mb = round(watchdog.peak_bytes / 2**20, 1)
-        _shut_down(client, watchdog.pid)
+        if watchdog is not None:
+            watchdog.stop()
+            result.peak_memory_mb = round(watchdog.peak_bytes / 2**20, 1)
+            result.cpu_seconds = round(watchdog.cpu_seconds, 2)
+        _shut_down(client)
+        if ipc_dir is not None:
+            shutil.rmtree(ipc_dir, ignore_errors=True)
     result.seconds = round(time.monotonic() - started, 2)
     return result
 
 
-def _run_cell(client, cell, index, replies, watchdog, memory_limit_mb):
+def execute_notebook(notebook, workdir, *, cell_timeout=600, threads=0):
+    """Run the instructor's own notebook top to bottom in ``workdir``, outputs stored in place.
+
+    For ``tools/refresh_outputs.py``, the tests and the benchmarks: no sandbox and no memory
+    limit, errors kept in the outputs (the run goes on). Returns the :class:`KernelRun`.
+    """
+    return run_notebook(notebook, workdir, cell_timeout=cell_timeout, threads=threads)
+
+
+def _run_cell(client, cell, index, replies, watchdog):
     """Execute one cell; returns its CellResult (never raises for the cell's own failures)."""
     started = time.monotonic()
     try:
@@ -167,8 +285,7 @@ def _run_cell(client, cell, index, replies, watchdog, memory_limit_mb):
         seconds = round(time.monotonic() - started, 2)
         if watchdog.exceeded:
             return CellResult(index, "killed", seconds,
-                              f"memory limit of {memory_limit_mb} MB exceeded in cell {index}: "
-                              f"the kernel was stopped")
+                              f"{watchdog.exceeded} in cell {index}: the kernel was stopped")
         return CellResult(index, "killed", seconds, f"the kernel died in cell {index}")
     except CellTimeoutError as error:  # only when an interrupt is not possible
         return CellResult(index, "timeout", round(time.monotonic() - started, 2), str(error))
@@ -236,12 +353,14 @@ def _execute_transient(client, cell):
         client.nb.cells.pop()
 
 
-def _shut_down(client, pid):
+def _shut_down(client):
     """Stop the kernel and its channels whatever state it is in, and every process the
-    notebook started (a background process must not outlive its submission)."""
+    notebook started (a background process must not outlive its submission; outside the
+    sandbox, one that left the kernel's process tree is out of reach)."""
+    provisioner = getattr(client.km, "provisioner", None) if client.km is not None else None
     try:
-        descendants = psutil.Process(pid).children(recursive=True)
-    except psutil.NoSuchProcess:
+        descendants = psutil.Process(provisioner.pid).children(recursive=True)
+    except (AttributeError, TypeError, psutil.NoSuchProcess):
         descendants = []
     try:
         if client.kc is not None:
@@ -249,7 +368,7 @@ def _shut_down(client, pid):
     except Exception:  # the channels of a killed kernel may already be gone
         pass
     try:
-        if client.km is not None:
+        if client.km is not None and client.km.has_kernel:
             run_sync(client.km.shutdown_kernel)(now=True)
     except Exception:
         pass
