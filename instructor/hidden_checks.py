@@ -48,8 +48,8 @@ def check_softmax_calls(inputs, calls, value_of):
     for number, (z, call) in enumerate(zip(inputs, calls), start=1):
         label = f"hidden input {number} (shape {z.shape}, {z.dtype})"
         if "exception" in call:
-            failures.append(f"{label}: raised {call['exception']['type']}: "
-                            f"{call['exception']['message'][:120]}")
+            first_line = (call["exception"]["message"].strip().splitlines() or [""])[0]
+            failures.append(f"{label}: raised {call['exception']['type']}: {first_line[:120]}")
             continue
         failure = _check_one_softmax(z, call, value_of)
         if failure:
