@@ -228,7 +228,9 @@ def run_notebook(notebook, workdir, *, cell_timeout, memory_limit_mb=None, cpu_l
         client.km.sandbox = sandboxing.Sandbox(
             binary, Path(workdir).resolve(), tuple(Path(p).resolve() for p in (ipc_dir, *writable)),
             kernel_environment(threads, inherit=False))
-        environment = kernel_environment(threads)  # bwrap's own; the kernel's is cleared
+        # bwrap's own environment too: its process inside (the sandbox's PID 1) keeps the
+        # environment it started with, and /proc/1/environ would show the grader's.
+        environment = client.km.sandbox.inside_environment()
     else:
         client.km = client.create_kernel_manager()
         environment = kernel_environment(threads)
@@ -248,7 +250,8 @@ def run_notebook(notebook, workdir, *, cell_timeout, memory_limit_mb=None, cpu_l
                 continue
             outcome = _run_cell(client, cell, index, replies, watchdog)
             result.cells.append(outcome)
-            if outcome.status in ("killed", "timeout") and not _responsive(client, outcome):
+            if outcome.status in ("killed", "timeout") and not _responsive(client, outcome,
+                                                                             watchdog):
                 result.stopped = outcome.error
                 alive = False
         if alive:
@@ -299,8 +302,13 @@ def _run_cell(client, cell, index, replies, watchdog):
     return CellResult(index, "ok", seconds)
 
 
-def _responsive(client, outcome):
-    """After a timeout, whether the interrupted kernel answers again (it may be stuck in C)."""
+def _responsive(client, outcome, watchdog):
+    """After a timeout, whether the interrupted kernel answers again (it may be stuck in C).
+
+    A cell stuck in one long C call (a huge allocation) ignores the interrupt; when the
+    watchdog kills it meanwhile, the cell is reported as killed for that limit: what stopped
+    the kernel, however slow the machine was to reach the limit.
+    """
     if outcome.status == "killed":
         return False
     check = nbformat.v4.new_code_cell("pass")
@@ -310,7 +318,12 @@ def _responsive(client, outcome):
         _execute_transient(client, check)
         return True
     except (CellTimeoutError, DeadKernelError):
-        outcome.error += "; the kernel did not recover from the interrupt and was stopped"
+        if watchdog.exceeded:
+            outcome.status = "killed"
+            outcome.error = (f"{watchdog.exceeded} in cell {outcome.index} (interrupted after "
+                             f"{saved} s first): the kernel was stopped")
+        else:
+            outcome.error += "; the kernel did not recover from the interrupt and was stopped"
         return False
     finally:
         client.timeout, client.interrupt_on_timeout = saved, True

@@ -75,11 +75,15 @@ def graded(tmp_path_factory):
     wrong_model.cells = wrong_model.cells[:cell_index(wrong_model, "exercise_2", "check") + 1]
     submission_folder(unexecuted, "wrong_model", release, wrong_model)
     (unexecuted / "broken.ipynb").write_text('{"cells": [')
-    # Before the imports: the loop, then an allocation that grows until the memory limit.
+    # Before the imports: the loop, then an allocation past the memory limit.
     imports = next(i for i, c in enumerate(solved.cells) if c.cell_type == "code")
     runaway = insert_code_cell(solved, imports, "while True:\n    pass")
+    # One allocation past the limit, a single C call that an interrupt cannot stop, then a
+    # loop: the watchdog kills it whether or not the cell timed out first (a loaded machine
+    # fills memory slowly), so the machine's speed cannot turn "killed" into "timeout".
     runaway = insert_code_cell(runaway, imports + 1,
-                               "blocks = []\nwhile True:\n    blocks.append(bytearray(10**8))")
+                               f"block = bytearray({MEMORY_LIMIT * 3 // 2} * 2**20)\n"
+                               f"while True:\n    pass")
     runaway_folder = submission_folder(root, "runaway", release, runaway)
     runs = {"unexecuted": grade_in_background(
                 [unexecuted], root / "log-unexecuted", "--jobs", 1, "--cell-timeout", CELL_TIMEOUT,
@@ -211,6 +215,7 @@ def test_endless_loop_is_interrupted_and_runaway_memory_stopped(graded):
     assert "not run" in statuses
     assert (record["status"], record["score"]) == ("failed", 0)
     assert record["peak_memory_mb"] >= MEMORY_LIMIT
+    assert record["sandboxed"] is True
 
 
 def test_a_broken_notebook_is_reported_not_fatal(graded):
