@@ -529,7 +529,9 @@ def activation_kind(function, keras):
         if out is not None and np.shape(out) == expected.shape and np.allclose(out, expected,
                                                                                atol=1e-5):
             return kind
-    return getattr(function, "__name__", None) or type(function).__name__
+    name = getattr(function, "__name__", None) or type(function).__name__
+    # A function of the student's own may carry a known name, yet compute something else.
+    return f"{name} (your own, not Keras's)" if name in _ACTIVATIONS else name
 
 
 def saved_activation_kind(layer, keras):
@@ -799,7 +801,7 @@ def _cell_error(error):
 def _cell_failure_message(check, name, label, error, line, missing):
     where = f" in the line `{line}`" if line else ""
     state = ("is not defined" if missing else
-             "is left over from an earlier run, not what that cell now says")
+             "may be left over from an earlier run rather than what that cell now says")
     if "to a shape" in error:
         fix = ("write the shape as a tuple, shape=(400,), with the comma: (400) is just the "
                "number 400. Then run")

@@ -109,7 +109,8 @@ def check_architecture(model, keras):
     if len(layers) != len(EXPECTED_LAYERS) or not all(isinstance(l, keras.layers.Dense) for l in layers):
         return [f"hidden: layers are [{described}], expected 3 Dense layers 25 relu, 15 relu, 10 linear"]
     for number, (layer, (units, activation)) in enumerate(zip(layers, EXPECTED_LAYERS), start=1):
-        got_activation = public.saved_activation_kind(layer, keras) or "an activation Keras cannot reload"
+        got_activation = (public.saved_activation_kind(layer, keras)
+                          or "an activation lost or changed when Keras saves it")
         if layer.units != units or got_activation != activation:
             failures.append(f"hidden: layer {number} is Dense({layer.units}, {got_activation}), "
                             f"expected Dense({units}, {activation})")

@@ -253,6 +253,12 @@ def own_relu_under_another_name():  # computes ReLU, but Keras saves it as "my_r
     return _dense_model(Dense(25, activation=my_relu), Dense(15, activation=my_relu), Dense(10))
 
 
+def own_function_named_relu_that_leaks():  # named relu, computes max(0.1 x, x)
+    def relu(x):
+        return keras.ops.maximum(x, 0.1 * x)
+    return _dense_model(Dense(25, activation=relu), Dense(15, activation="relu"), Dense(10))
+
+
 def relu_as_a_lambda():  # Keras cannot save a lambda defined in a cell
     return _dense_model(Dense(25, activation=lambda x: keras.ops.maximum(x, 0.0)),
                         Dense(15, activation="relu"), Dense(10))
@@ -328,6 +334,8 @@ WRONG = [
     ("own_relu_under_another_name", own_relu_under_another_name,
      "cannot save and reload its activation"),
     ("relu_as_a_lambda", relu_as_a_lambda, "cannot save and reload its activation"),
+    ("own_function_named_relu_that_leaks", own_function_named_relu_that_leaks,
+     "layer 1 has activation relu (your own, not Keras's), expected relu"),
     ("no_bias", no_bias, "use_bias"),
     ("list_of_layers", list_of_layers, "wrap the list of layers in Sequential"),
     ("none", none, "got None"),

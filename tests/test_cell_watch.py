@@ -82,7 +82,7 @@ def test_stale_model_after_a_failed_exercise_cell_gets_the_cells_error(shell, ca
     assert message.startswith("test_model failed: your Exercise 2 cell stopped with ValueError: "
                               "Cannot convert '400' to a shape.")
     assert "in the line `keras.Input(shape=(400)),`" in message
-    assert "`model` is left over from an earlier run" in message
+    assert "`model` may be left over from an earlier run" in message
     assert "shape=(400,), with the comma" in message
     capsys.readouterr()
     assert _run(shell, EXERCISE_2.format(shape="(400,)")).success  # fixed: the check judges again
@@ -118,7 +118,7 @@ def test_syntax_error_in_exercise_1_is_quoted_by_its_check(shell):
     message = str(result.error_in_exec)
     assert message.startswith("test_my_softmax failed: your Exercise 1 cell stopped with "
                               "SyntaxError")
-    assert "`my_softmax` is left over from an earlier run" in message
+    assert "`my_softmax` may be left over from an earlier run" in message
 
 
 def test_failed_challenge_cell_is_reported_without_stopping_run_all(shell, capsys):
