@@ -45,7 +45,15 @@ def main(argv=None):
     grade.add_argument("--cell-timeout", type=float, default=120.0,
                        help="seconds a notebook cell may run (default: %(default)s)")
     grade.add_argument("--memory-limit", type=int, default=3000,
-                       help="MB of memory a kernel may use (default: %(default)s)")
+                       help="MB of memory a kernel and every process it starts may use together "
+                            "(default: %(default)s)")
+    grade.add_argument("--cpu-limit", type=float, default=900.0,
+                       help="CPU seconds a kernel and every process it starts may use together, "
+                            "for the whole notebook (default: %(default)s)")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="grade where the bubblewrap sandbox cannot start (macOS, Windows, no "
+                            "user namespaces): student code then runs with your rights, so do it "
+                            "only in a throwaway VM or container; records say \"sandboxed\": false")
 
     args = parser.parse_args(argv)
     try:
@@ -82,19 +90,33 @@ def _grade(args, parser):
     from instructor.report import format_text, write_reports
     from instructor.submissions import SubmissionPathError, find_submissions
 
-    if args.jobs < 1 or args.cell_timeout <= 0 or args.memory_limit < 500:
-        parser.error("--jobs must be at least 1, --cell-timeout positive, and --memory-limit at "
-                     "least 500 (MB; TensorFlow alone needs about 500)")
+    from instructor.sandbox import SandboxUnavailable, require
+
+    if args.jobs < 1 or args.cell_timeout <= 0 or args.memory_limit < 500 or args.cpu_limit <= 0:
+        parser.error("--jobs must be at least 1, --cell-timeout and --cpu-limit positive, and "
+                     "--memory-limit at least 500 (MB; TensorFlow alone needs about 500)")
+    if not args.no_sandbox:
+        try:
+            require()  # before any work: the instructor decides, not a fallback
+        except SandboxUnavailable as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     try:
         submissions = find_submissions(args.paths)
     except SubmissionPathError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     options = GradeOptions(cell_timeout=args.cell_timeout, memory_limit_mb=args.memory_limit,
+                           cpu_limit_seconds=args.cpu_limit,
                            executed_dir=str(args.keep_executed or ""),
-                           kernel_threads=max(0, args.kernel_threads))
+                           kernel_threads=max(0, args.kernel_threads),
+                           sandbox=not args.no_sandbox)
     jobs = min(args.jobs, len(submissions))
-    print(f"Grading {len(submissions)} submission(s) with {jobs} job(s)...", flush=True)
+    if args.no_sandbox:
+        print("warning: --no-sandbox: not sandboxed; student code runs with your rights",
+              file=sys.stderr, flush=True)
+    print(f"Grading {len(submissions)} submission(s) with {jobs} job(s)"
+          f"{'' if options.sandbox else ', not sandboxed'}...", flush=True)
     started = time.monotonic()
     records = grade_all(submissions, options, jobs,
                         progress=lambda r: print(f"  {r['name']}: {r['status']}, "

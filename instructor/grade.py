@@ -205,7 +205,9 @@ def _grade_safely(submission, options):
     if submission.problem:
         return _error_record(submission, options, "unreadable", submission.problem)
     try:
-        return grade_submission(submission, options)
+        record = grade_submission(submission, options)
+        record.setdefault("sandboxed", options.sandbox)  # also when no kernel was started
+        return record
     except Exception as error:
         return _error_record(submission, options, "grader error", f"{type(error).__name__}: {error}",
                              traceback.format_exc())
