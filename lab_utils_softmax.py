@@ -19,7 +19,7 @@ SLIDER_STEP = 0.1
 # One colour per index j, the same in both charts, so z_j and a_j are easy to pair up.
 INDEX_COLOURS = tuple(PALETTE[name] for name in ("blue", "orange", "bluish_green", "reddish_purple"))
 
-RELU_Z = np.linspace(-1.0, 3.0, 401)  # 0.01 apart, so every slider breakpoint lies on the grid
+RELU_X = np.linspace(-1.0, 3.0, 401)  # 0.01 apart, so every slider breakpoint lies on the grid
 RELU_WEIGHT_RANGE = (-3.0, 3.0)
 START_WEIGHTS = (1.0, -2.0, 2.0)
 START_BREAKPOINTS = (0.0, 1.0, 2.0)
@@ -197,40 +197,43 @@ class SoftmaxExplorer(_FigureExplorer):
 
 
 class ReluExplorer(_FigureExplorer):
-    """Three ReLU units w_k * max(0, z - b_k) and their sum, with a weight and a breakpoint slider
-    for each unit.
+    """Three ReLU units v_k * max(0, x - s_k) of one input x, and their sum.
+
+    The symbols follow the notebook's section 2: a unit computes max(0, w*x + b), which switches
+    on at x = -b/w. Here each unit has w = 1 and b = -s_k, so it switches on at x = s_k; v_k is the
+    weight the sum gives it, the slope it adds from there. The sliders set v_k ("weight") and s_k
+    ("switches on at"); no symbol means two things.
 
     Attributes:
       sliders (list of 6 ipywidgets.FloatSlider): weight_sliders then breakpoint_sliders.
-      weight_sliders, breakpoint_sliders (lists of 3 FloatSlider): w_k (the change of slope) and
-        b_k (where unit k switches on).
+      weight_sliders, breakpoint_sliders (lists of 3 FloatSlider): v_k and s_k.
       figure (matplotlib.figure.Figure): one axes.
-      z (ndarray (401,)): the grid the functions are drawn on, -1 to 3.
-      unit_outputs (ndarray (3, 401)): each unit's contribution on z.
+      x (ndarray (401,)): the inputs the functions are drawn on, -1 to 3.
+      unit_outputs (ndarray (3, 401)): each unit's contribution v_k * max(0, x - s_k).
       output (ndarray (401,)): their sum, the piecewise-linear function.
     """
 
     def __init__(self):
-        self.z = RELU_Z
+        self.x = RELU_X
         figure, self._ax = plt.subplots(figsize=(7.0, 3.6), layout="constrained")
         self._ax.axhline(0, color=PALETTE["black"], linewidth=0.6)
-        self._unit_lines = [self._ax.plot(self.z, np.zeros_like(self.z), color=colour,
+        self._unit_lines = [self._ax.plot(self.x, np.zeros_like(self.x), color=colour,
                                           linewidth=1.3)[0] for colour in UNIT_COLOURS]
         self._breakpoint_lines = [self._ax.axvline(0, color=colour, linewidth=1, linestyle=":")
                                   for colour in UNIT_COLOURS]
-        self._sum_line, = self._ax.plot(self.z, np.zeros_like(self.z), color=PALETTE["black"],
+        self._sum_line, = self._ax.plot(self.x, np.zeros_like(self.x), color=PALETTE["black"],
                                         linewidth=3, label="sum: the function the units build")
-        self._ax.set_xlim(self.z[0], self.z[-1])
+        self._ax.set_xlim(self.x[0], self.x[-1])
         self._ax.set_title("Three ReLU units add up to a piecewise-linear function", fontsize=11)
-        self._ax.set_xlabel("z")
+        self._ax.set_xlabel("x (the input)")
         self._ax.set_ylabel("output")
         self._ax.grid(True, linewidth=0.4, alpha=0.5)
         plt.close(figure)
 
-        self.weight_sliders = [_slider(f"unit {k + 1} weight", value, RELU_WEIGHT_RANGE, "110px")
+        self.weight_sliders = [_slider(f"unit {k + 1} weight v", value, RELU_WEIGHT_RANGE, "140px")
                                for k, value in enumerate(START_WEIGHTS)]
         self.breakpoint_sliders = [
-            _slider(f"unit {k + 1} starts at", value, (float(self.z[0]), float(self.z[-1])), "110px")
+            _slider(f"unit {k + 1} on at x = s", value, (float(self.x[0]), float(self.x[-1])), "140px")
             for k, value in enumerate(START_BREAKPOINTS)]
         widgets = _ipywidgets()
         controls = widgets.VBox([widgets.HBox([weight, breakpoint]) for weight, breakpoint
@@ -239,24 +242,24 @@ class ReluExplorer(_FigureExplorer):
 
     @property
     def weights(self):
-        """ndarray (3,): each unit's weight w_k."""
+        """ndarray (3,): each unit's weight in the sum, v_k."""
         return np.array([slider.value for slider in self.weight_sliders], dtype=float)
 
     @property
     def breakpoints(self):
-        """ndarray (3,): where each unit switches on, b_k."""
+        """ndarray (3,): where each unit switches on, s_k."""
         return np.array([slider.value for slider in self.breakpoint_sliders], dtype=float)
 
     def _redraw(self):
         weights, breakpoints = self.weights, self.breakpoints
-        self.unit_outputs = weights[:, None] * np.maximum(0.0, self.z[None, :] - breakpoints[:, None])
+        self.unit_outputs = weights[:, None] * np.maximum(0.0, self.x[None, :] - breakpoints[:, None])
         self.output = self.unit_outputs.sum(axis=0)
         self._sum_line.set_ydata(self.output)
         for k, (line, marker, weight, breakpoint) in enumerate(
                 zip(self._unit_lines, self._breakpoint_lines, weights, breakpoints)):
             line.set_ydata(self.unit_outputs[k])
             sign = "−" if breakpoint >= 0 else "+"
-            line.set_label(f"unit {k + 1}: {weight:.1f}·max(0, z {sign} {abs(breakpoint):.1f})"
+            line.set_label(f"unit {k + 1}: {weight:.1f}·max(0, x {sign} {abs(breakpoint):.1f})"
                            .replace("-", "−"))
             marker.set_xdata([breakpoint, breakpoint])
         everything = np.concatenate([self.output, self.unit_outputs.ravel()])
@@ -282,8 +285,8 @@ def plt_softmax(my_softmax):
 
 
 def plt_relu_explorer():
-    """An explorer of how ReLU units, each switched on at its own breakpoint, add up to a
-    piecewise-linear function.
+    """An explorer of how ReLU units v_k * max(0, x - s_k), each switched on at its own s_k, add
+    up to a piecewise-linear function.
 
     Returns:
       ReluExplorer: shows the figure and its sliders when it is the last line of a cell.

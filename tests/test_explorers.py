@@ -145,33 +145,43 @@ def test_relu_explorer_sums_three_units():
     explorer = plt_relu_explorer()
     assert isinstance(explorer, ReluExplorer)
     assert len(explorer.sliders) == 6
-    z = explorer.z
-    expected_units = [w * np.maximum(0, z - b) for w, b in zip(explorer.weights, explorer.breakpoints)]
+    x = explorer.x
+    expected_units = [v * np.maximum(0, x - s) for v, s in zip(explorer.weights, explorer.breakpoints)]
     np.testing.assert_allclose(explorer.unit_outputs, expected_units)
     np.testing.assert_allclose(explorer.output, np.sum(expected_units, axis=0))
     (ax,) = explorer.figure.axes
-    assert ax.get_title() and ax.get_xlabel() == "z" and ax.get_ylabel()
+    # The input is x, as in section 2's text (z = w·x + b is a unit's value, never the axis).
+    assert ax.get_title() and ax.get_xlabel() == "x (the input)" and ax.get_ylabel()
     legend = [text.get_text() for text in ax.get_legend().get_texts()]
-    assert legend[0] == "unit 1: 1.0·max(0, z − 0.0)" and len(legend) == 4
+    assert legend[0] == "unit 1: 1.0·max(0, x − 0.0)" and len(legend) == 4
     thick = max(ax.lines, key=lambda line: line.get_linewidth())
     np.testing.assert_allclose(thick.get_ydata(), explorer.output)
+
+
+def test_relu_slider_labels_use_the_symbols_of_the_text():
+    explorer = plt_relu_explorer()
+    assert [s.description for s in explorer.weight_sliders] == [f"unit {k} weight v" for k in (1, 2, 3)]
+    assert [s.description for s in explorer.breakpoint_sliders] == [
+        f"unit {k} on at x = s" for k in (1, 2, 3)]
+    # No slider is called b: b is a unit's bias in the text, and the switch-on point is -b/w.
+    assert not any(re.search(r"\bb\b", s.description) for s in explorer.sliders)
 
 
 def test_moving_relu_sliders_redraws():
     explorer = plt_relu_explorer()
     explorer.weight_sliders[1].value = 0.5
     explorer.breakpoint_sliders[1].value = -0.5
-    z = explorer.z
-    np.testing.assert_allclose(explorer.unit_outputs[1], 0.5 * np.maximum(0, z + 0.5))
-    expected = sum(w * np.maximum(0, z - b) for w, b in zip(explorer.weights, explorer.breakpoints))
+    x = explorer.x
+    np.testing.assert_allclose(explorer.unit_outputs[1], 0.5 * np.maximum(0, x + 0.5))
+    expected = sum(v * np.maximum(0, x - s) for v, s in zip(explorer.weights, explorer.breakpoints))
     np.testing.assert_allclose(explorer.output, expected)
     (ax,) = explorer.figure.axes
     thick = max(ax.lines, key=lambda line: line.get_linewidth())
     np.testing.assert_allclose(thick.get_ydata(), expected)
-    assert "unit 2: 0.5·max(0, z + 0.5)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "unit 2: 0.5·max(0, x + 0.5)" in [t.get_text() for t in ax.get_legend().get_texts()]
     low, high = ax.get_ylim()
     assert low <= explorer.unit_outputs.min() and high >= explorer.output.max()
-    assert explorer.output[z <= -0.5].max() == 0  # left of every breakpoint, all units are off
+    assert explorer.output[x <= -0.5].max() == 0  # left of every breakpoint, all units are off
 
 
 # --- the display-handle mechanism ---------------------------------------------------------------
@@ -219,7 +229,7 @@ def test_importing_the_modules_is_cheap_and_independent_of_the_working_directory
             "fig = autils.display_digit_grid(X, y); print(len(fig.axes), plt.get_fignums())")
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                             text=True, env={**os.environ, "MPLBACKEND": "Agg"}, check=True)
-    assert result.stdout.splitlines() == ["[]", "64 []"]
+    assert result.stdout.splitlines() == ["[]", "1 []"]  # one mosaic axes for 64 digits
     assert result.stderr == ""
 
 
@@ -233,14 +243,25 @@ NOTEBOOK_CELLS = [
 ]
 
 
+# What a student's machine or a CI server may export, each set to a value that would change the
+# lab if it took effect: the Agg backend stores no figure, another Keras backend changes every
+# result (or fails to import), TensorFlow's C++ log floods stderr, oneDNN rounds differently.
+HOSTILE_ENVIRONMENT = {"MPLBACKEND": "Agg", "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "0",
+                       "TF_ENABLE_ONEDNN_OPTS": "1"}
+LAB_PATH = ROOT / "lab2_multiclass.ipynb"
+
+
 def run_notebook():
     import nbformat
     from nbclient import NotebookClient
 
     notebook = nbformat.v4.new_notebook(
         cells=[nbformat.v4.new_code_cell(source) for source in NOTEBOOK_CELLS])
+    # MPLBACKEND=Agg as on a CI server: the helpers must show their figures without the inline
+    # backend (these cells never run %matplotlib inline).
     NotebookClient(notebook, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(ROOT)}}).execute()
+                   resources={"metadata": {"path": str(ROOT)}}).execute(
+        env={**os.environ, "MPLBACKEND": "Agg"})
     return notebook
 
 
@@ -276,3 +297,79 @@ def test_headless_slider_change_updates_the_displayed_figure(notebook_runs):
         moved = notebook.cells[2].outputs[0]["data"]["image/png"]
         assert moved != untouched  # same explorer, z0 moved from 1.0 to 3.0 after display
         assert notebook.cells[3].outputs == []
+
+
+def test_show_figures_inline_does_nothing_outside_a_kernel():
+    import autils
+
+    assert autils.show_figures_inline() is False  # pytest is no Jupyter kernel
+
+
+def sanitized(text):
+    """``text`` after the masks nbval applies (nbval_sanitize.cfg), as the README describes."""
+    lines = (ROOT / "nbval_sanitize.cfg").read_text().splitlines()
+    rules = [(lines[i][len("regex: "):], lines[i + 1][len("replace: "):])
+             for i in range(len(lines) - 1) if lines[i].startswith("regex: ")]
+    for pattern, replacement in rules:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+def output_texts(cell):
+    """The cell's textual outputs, sanitized, consecutive stream chunks joined (how a stream is
+    cut into messages depends on timing, as nbval knows: it joins them too)."""
+    merged = []
+    for output in cell.get("outputs", []):
+        shown = texts(output)
+        if merged and output["output_type"] == "stream" and merged[-1].get("name") == shown.get("name"):
+            merged[-1] = {**merged[-1], "text": merged[-1]["text"] + shown["text"]}
+        else:
+            merged.append(shown)
+    return [sanitized(json.dumps(shown, sort_keys=True)) for shown in merged]
+
+
+def png_count(cells):
+    return sum("image/png" in output.get("data", {}) for cell in cells for output in cell.get("outputs", []))
+
+
+@pytest.fixture(scope="module")
+def lab_run_in_hostile_environment():
+    """The stored lab and a fresh run of it in a kernel started with HOSTILE_ENVIRONMENT, plus one
+    cell at the end that reports what the kernel ended up using."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    stored = nbformat.read(LAB_PATH, as_version=4)
+    fresh = nbformat.read(LAB_PATH, as_version=4)
+    fresh.cells.append(nbformat.v4.new_code_cell(
+        "import matplotlib\n"
+        "print(keras.backend.backend(), os.environ['TF_CPP_MIN_LOG_LEVEL'], "
+        "os.environ['TF_ENABLE_ONEDNN_OPTS'], matplotlib.get_backend())"))
+    # capture_fd_output=False, as under pytest and tools/refresh_outputs.py: C-level writes to the
+    # process's stderr are not notebook outputs there either.
+    client = NotebookClient(fresh, timeout=600, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(ROOT)}},
+                            extra_arguments=["--IPKernelApp.capture_fd_output=False"])
+    client.execute(env={**os.environ, **HOSTILE_ENVIRONMENT})
+    return stored, fresh
+
+
+def test_lab_overrides_the_environment_it_depends_on(lab_run_in_hostile_environment):
+    _, fresh = lab_run_in_hostile_environment
+    report = "".join(output.get("text", "") for output in fresh.cells[-1].outputs)
+    # The first cell forces these (it runs %matplotlib inline and sets the variables itself).
+    keras_backend, log_level, onednn, mpl_backend = report.split()
+    assert (keras_backend, log_level, onednn) == ("tensorflow", "3", "0"), report
+    assert mpl_backend in ("inline", "module://matplotlib_inline.backend_inline"), report
+
+
+def test_lab_in_a_hostile_environment_stores_what_the_source_stores(lab_run_in_hostile_environment):
+    stored, fresh = lab_run_in_hostile_environment
+    for index, (before, after) in enumerate(zip(stored.cells, fresh.cells)):
+        if before.cell_type != "code":
+            continue
+        problems = [o for o in after.outputs
+                    if o["output_type"] == "error" or o.get("name") == "stderr"]
+        assert not problems, f"cell {index}: {problems}"
+        assert output_texts(after) == output_texts(before), f"cell {index}: {before.source[:60]}"
+    assert png_count(fresh.cells) == png_count(stored.cells) >= 10

@@ -88,3 +88,88 @@ def test_nothing_stored_changes_between_runs(cells):
 
 def test_notebook_is_small_enough_to_review():
     assert NOTEBOOK_PATH.stat().st_size < 1_500_000
+
+
+def stored_text(cell):
+    return "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+                   for o in cell.get("outputs", []))
+
+
+def code_cell(cells, fragment):
+    (cell,) = [c for c in cells if c["cell_type"] == "code" and fragment in source(c)]
+    return cell
+
+
+def test_no_negative_zero_is_printed(cells):
+    # "-0." (or "-0" alone in an int array) reads as a bug to a student; rounding leaves it behind.
+    for i, cell in enumerate(cells):
+        found = re.search(r"-0(\.0*)?(?=[\s\],]|$)", stored_text(cell))
+        assert not found, f"cell {i} prints {found.group(0)!r}: {stored_text(cell)[:200]}"
+
+
+def test_the_first_cell_forces_the_settings_the_stored_outputs_need(cells):
+    first = source(next(c for c in cells if c["cell_type"] == "code"))
+    assert first.splitlines()[0] == "%matplotlib inline"  # figures whatever MPLBACKEND says
+    for name, value in (("KERAS_BACKEND", "tensorflow"), ("TF_CPP_MIN_LOG_LEVEL", "3"),
+                        ("TF_ENABLE_ONEDNN_OPTS", "0")):
+        # Assigned, not setdefault: a value from the environment must not win.
+        assert f'os.environ["{name}"] = "{value}"' in first, name
+    assert first.index('os.environ["KERAS_BACKEND"]') < first.index("import keras")
+
+
+def test_demo_variables_of_section_4_5_are_read_nowhere_else(cells):
+    """After a failed Exercise 2, a later cell must fail on its own names, not print nonsense
+    computed from a name that the softmax demo of section 4.5 left behind."""
+    import ast
+
+    demo = code_cell(cells, "loss_after_softmax")
+    assigned = {node.id for node in ast.walk(ast.parse(source(demo)))
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
+    assert {"demo_logits"} <= assigned
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "code" or cell is demo or source(cell).startswith("%"):
+            continue
+        read = {node.id for node in ast.walk(ast.parse(source(cell)))
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+        assert not read & assigned, f"cell {i} reads {read & assigned} from the 4.5 demo"
+
+
+def test_the_example_two_is_predicted_as_a_two_with_confidence(cells):
+    shown = source(code_cell(cells, "image_of_two = X["))
+    row = int(re.search(r"X\[(\d+)\]", shown).group(1))
+    assert f"label=y[{row}, 0]" in shown
+    printed = stored_text(code_cell(cells, "probabilities = tf.nn.softmax(digit_logits)"))
+    assert "predicted digit: 2" in printed
+    probabilities = [float(v) for v in re.search(r"\[\[(.*?)\]\]", printed, re.S).group(1).split()]
+    assert probabilities[2] > 0.9, probabilities
+
+
+def test_training_prints_a_short_deterministic_log(cells):
+    printed = stored_text(code_cell(cells, "history = model.fit("))
+    lines = printed.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["epoch  1", "epoch 10", "epoch 20", "epoch 30", "epoch 40"]
+    losses = [float(line.split("loss ")[1]) for line in lines]
+    assert losses == sorted(losses, reverse=True)
+
+
+def test_steps_per_execution_stays_out_of_the_text(cells):
+    markdown = "\n".join(source(c) for c in cells if c["cell_type"] == "markdown")
+    assert "steps_per_execution" not in markdown  # a short comment in the code is enough
+
+
+def test_section_4_5_says_the_clipped_loss_gives_no_gradient(cells):
+    text = source(next(c for c in cells if "### 4.5" in source(c)))
+    assert "gradient is exactly 0" in text and "gentle" not in text
+    printed = stored_text(code_cell(cells, "loss_after_softmax"))
+    extreme = next(line for line in printed.splitlines() if "-200" in line).split()
+    assert float(extreme[-2]) == 0.0 and float(extreme[-1]) > 1  # as the text says
+    keras_note = "\n".join(source(c) for c in cells if "from_logits=False" in source(c))
+    assert "same losses" in keras_note  # Keras 3 recovers the logits inside fit: say so
+
+
+def test_confused_pairs_are_announced_where_they_print(cells):
+    text = "\n".join(source(c) for c in cells if c["cell_type"] == "markdown" and "confusion matrix" in source(c))
+    assert "Below it" not in text and "prints the three most frequent mistakes" in text
+    check = code_cell(cells, "most_confused_pairs(")
+    kinds = [o["output_type"] for o in check["outputs"]]
+    assert kinds.index("stream") < kinds.index("execute_result")  # printed above the figure
