@@ -47,6 +47,25 @@ def main(argv=None):
     grade.add_argument("--memory-limit", type=int, default=3000,
                        help="MB of memory a kernel and every process it starts may use together "
                             "(default: %(default)s)")
+    grade.add_argument("--shard", default=None, metavar="K/N",
+                       help="grade only the K-th of N parts of the submissions (sorted by path); "
+                            "merge the parts' reports with merge-reports")
+    grade.add_argument("--feedback-dir", type=Path, default=None, metavar="DIR",
+                       help="write each student's feedback to DIR/<name>.md and .html")
+
+    merge = commands.add_parser("merge-reports", help="merge the reports of grade --shard runs",
+                                description="Merge the report folders of `grade --shard K/N` "
+                                            "runs into one report, the same as a single run's.")
+    merge.add_argument("out_dir", type=Path, help="folder for the merged report")
+    merge.add_argument("report_dirs", nargs="+", type=Path,
+                       help="the --report-dir of every shard, 1/N to N/N")
+
+    gradescope = commands.add_parser("export-gradescope", help="write a Gradescope autograder zip",
+                                     description="Write a Gradescope autograder (setup.sh, "
+                                                 "run_autograder, this grader and the lab's "
+                                                 "helper files) as a zip to upload.")
+    gradescope.add_argument("out_zip", type=Path, help="the .zip file to write")
+    gradescope.add_argument("--force", action="store_true", help="overwrite an existing file")
     grade.add_argument("--cpu-limit", type=float, default=900.0,
                        help="CPU seconds a kernel and every process it starts may use together, "
                             "for the whole notebook (default: %(default)s)")
@@ -59,6 +78,10 @@ def main(argv=None):
     try:
         if args.command == "release":
             return _release(args)
+        if args.command == "merge-reports":
+            return _merge_reports(args)
+        if args.command == "export-gradescope":
+            return _export_gradescope(args)
         return _grade(args, parser)
     except NotebookError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -103,9 +126,12 @@ def _grade(args, parser):
             return 2
     try:
         submissions = find_submissions(args.paths)
-    except SubmissionPathError as error:
+        shard = _shard(args, submissions)
+    except (SubmissionPathError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if shard:
+        submissions = shard["selected"]
     options = GradeOptions(cell_timeout=args.cell_timeout, memory_limit_mb=args.memory_limit,
                            cpu_limit_seconds=args.cpu_limit,
                            executed_dir=str(args.keep_executed or ""),
@@ -127,9 +153,57 @@ def _grade(args, parser):
     print()
     print(format_text(records, seconds, jobs), end="")
     if args.report_dir:
-        paths = write_reports(records, args.report_dir, seconds, jobs, options_dict(options))
+        paths = write_reports(records, args.report_dir, seconds, jobs, options_dict(options),
+                              extra={"shard": shard["description"]} if shard else None)
         print(f"\nReports: {', '.join(str(p) for p in paths.values())}")
+    if args.feedback_dir:
+        from instructor.feedback import write_feedback
+        print(f"Feedback: {len(write_feedback(records, args.feedback_dir))} files in "
+              f"{args.feedback_dir}")
     return 0 if all(record["status"] == "passed" for record in records) else 1
+
+
+def _shard(args, submissions):
+    """None, or for --shard K/N: {"selected": the K-th part, "description": for the report}.
+    Raises ValueError (ShardError) for a bad K/N, or when there is no --report-dir to merge."""
+    if args.shard is None:
+        return None
+    from instructor.shards import ShardError, parse_shard, select_shard, shard_description
+    index, count = parse_shard(args.shard)
+    if args.report_dir is None:
+        raise ShardError("--shard needs --report-dir: merge-reports merges the shards' report "
+                         "folders")
+    selected = select_shard(submissions, index, count)
+    print(f"Shard {index}/{count}: {len(selected)} of {len(submissions)} submission(s)")
+    return {"selected": selected,
+            "description": shard_description(submissions, selected, index, count)}
+
+
+def _merge_reports(args):
+    from instructor.merge import MergeError, merge_reports
+
+    try:
+        paths, records = merge_reports(args.out_dir, args.report_dirs)
+    except MergeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(paths["text"].read_text(encoding="utf-8"), end="")
+    print(f"\nMerged {len(args.report_dirs)} shard report(s): "
+          f"{', '.join(str(p) for p in paths.values())}")
+    return 0 if all(record["status"] == "passed" for record in records) else 1
+
+
+def _export_gradescope(args):
+    from instructor.gradescope_export import ExportError, write_autograder_zip
+
+    try:
+        names = write_autograder_zip(args.out_zip, force=args.force)
+    except ExportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"Wrote the Gradescope autograder {args.out_zip} ({len(names)} files). Upload it as "
+          f"the assignment's autograder (Configure Autograder > Zip file upload).")
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,8 +1,13 @@
-"""The grading reports: JSON for machines, a table and details for people (stdout and .md)."""
+"""The grading reports: JSON for machines, a table and details for people (stdout and .md).
+
+Every report is written from records passed through :func:`instructor.clean_text.clean_value`:
+student text (names, messages, cell sources, error texts) never carries terminal escapes.
+"""
 import json
 import time
 
 from instructor import EXERCISE_TITLES, OPTIONAL_EXERCISES, POINTS
+from instructor.clean_text import clean_value
 from instructor.spec import EXERCISES
 
 _SHORT = {item.id: item.short for item in EXERCISES}
@@ -10,6 +15,7 @@ _SHORT = {item.id: item.short for item in EXERCISES}
 
 def summary_table(records):
     """Rows of a fixed-width table, one per submission."""
+    records = clean_value(records)
     columns = ["submission", "score"] + [_SHORT[e] for e in list(POINTS) + list(OPTIONAL_EXERCISES)]
     columns += ["status", "findings", "cell errors", "time"]
     rows = [columns]
@@ -42,6 +48,7 @@ def _finding_count(record):
 
 def format_text(records, seconds, jobs):
     """The whole human-readable report: the table, then the details of each submission."""
+    records = clean_value(records)
     rows = summary_table(records)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [f"Graded {len(records)} submission(s) in {seconds:.1f} s with {jobs} job(s)", ""]
@@ -56,6 +63,7 @@ def format_text(records, seconds, jobs):
 
 def format_markdown(records, seconds, jobs):
     """The same report as Markdown (a table, then a section per submission)."""
+    records = clean_value(records)
     rows = summary_table(records)
     lines = ["# Grading report", "",
              f"{len(records)} submission(s), {seconds:.1f} s, {jobs} job(s), "
@@ -102,11 +110,16 @@ def _one_line(text, width=300):
     return text if len(text) <= width else text[:width - 3] + "..."
 
 
-def write_reports(records, report_dir, seconds, jobs, options):
-    """Write report.json, report.txt and report.md into ``report_dir``; returns their paths."""
+def write_reports(records, report_dir, seconds, jobs, options, extra=None):
+    """Write report.json, report.txt and report.md into ``report_dir``; returns their paths.
+
+    ``extra``: more top-level entries for report.json (a shard's ``"shard"`` description, a
+    merged report's ``"shards"``).
+    """
     report_dir.mkdir(parents=True, exist_ok=True)
+    records = clean_value(records)
     document = {"graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": round(seconds, 2),
-                "jobs": jobs, "options": options, "submissions": records}
+                "jobs": jobs, "options": options, **(extra or {}), "submissions": records}
     paths = {"json": report_dir / "report.json", "text": report_dir / "report.txt",
              "markdown": report_dir / "report.md"}
     paths["json"].write_text(json.dumps(document, indent=2, default=str), encoding="utf-8")

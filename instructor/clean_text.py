@@ -1,0 +1,46 @@
+"""Student text made safe to print: no terminal control characters or escape sequences.
+
+A submission controls much of what reaches a report (error messages, cell sources, folder names,
+anything a check echoes back). Printed to the instructor's terminal, an ANSI or OSC escape could
+recolour, hide or rewrite the lines around it (a carriage return overwrites a line: "passed\\r"
+can hide "TAMPERING"), or set the window title and hyperlinks. Every report runs its text through
+:func:`clean` (strings) or :func:`clean_value` (whole records) before writing it.
+"""
+import re
+
+# ESC-based sequences: CSI (ESC [ ... final byte), OSC (ESC ] ... BEL or ESC \), DCS/SOS/PM/APC
+# strings (ESC P|X|^|_ ... ESC \), and two-byte escapes (ESC followed by one character).
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"            # CSI
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC, closed by BEL or ST (or cut off)
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"       # DCS, SOS, PM, APC
+    r"|\x1b[\x20-\x7e]?"                    # two-byte escapes, or a lone ESC
+    r"|\x9b[0-?]*[ -/]*[@-~]"               # 8-bit CSI
+    r"|\x9d[^\x07\x9c]*(?:\x07|\x9c)?"      # 8-bit OSC
+)
+# What is left after the sequences: C0 controls except tab and newline, DEL, C1 controls, and the
+# Unicode bidirectional overrides that reorder what a reader sees.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text):
+    """``text`` without escape sequences or control characters; str in, str out.
+
+    A carriage return becomes a line break (so the text it would have overwritten stays
+    visible); tabs and line breaks are kept; everything else is removed.
+    """
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+
+
+def clean_value(value):
+    """A copy of a JSON-like value (dicts, lists, strings, numbers) with every string, keys
+    included, passed through :func:`clean`."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {clean(key) if isinstance(key, str) else key: clean_value(item)
+                for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_value(item) for item in value]
+    return value

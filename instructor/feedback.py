@@ -1,0 +1,187 @@
+"""Feedback for each student: ``grade --feedback-dir DIR`` writes DIR/<name>.md and .html.
+
+What a student may see of their record (:func:`student_view`): each exercise's points and a
+student-facing message with its hint, the tampering findings (what was flagged and why it failed
+the submission), and the errors their cells raised. Never shown: the hidden checks' inputs or
+their instructor-facing messages (a failed hidden check is described by what it checks, not by
+its values), warnings (for the instructor to judge), the grader's folders, tracebacks of the
+grader itself, timings. All text is cleaned of terminal escapes, and escaped in the HTML.
+"""
+import html
+import re
+from pathlib import Path
+
+from instructor import spec
+from instructor.clean_text import clean
+
+# A failed hidden check, described by what it tries (never by its inputs or values).
+HIDDEN_CHECK_MESSAGES = {
+    "softmax": "your function passes the public check but not all of the grader's hidden checks "
+               "({count} failed). They call it on other inputs of the kinds the exercise names "
+               "(other sizes, values far from 0, integer and float32 arrays) and expect "
+               "probabilities that add up to 1, as floats, without changing the input array.",
+    "model": "your model passes the public check but not all of the grader's hidden checks "
+             "({count} failed). They check the exact architecture the exercise asks for (layer "
+             "sizes, activations, linear output, 400 inputs) and that the network, trained with "
+             "the lab's settings, recognises at least 95% of the training digits.",
+}
+# The grader's private and working folders: they name nothing a student needs.
+_GRADER_PATHS = re.compile(r"(?:/[^\s'\"`]*)?/grade-(?:private|work)-[^\s'\"`]*")
+_STATUS = {
+    "passed": "Every graded exercise passed.",
+    "failed": "Some graded exercises did not pass yet; see below.",
+    "tampering": "The grader found changes to parts of the lab that must stay as they are (see "
+                 "'Flagged'), so the submission did not pass.",
+    "error": "The grader could not grade this notebook; see below.",
+}
+
+
+def _student_text(text):
+    return _GRADER_PATHS.sub("<grader folder>", clean(text))
+
+
+def student_message(exercise_id, result):
+    """The message a student may see for one exercise's result (a record's ``exercises`` entry).
+
+    A failed hidden check is summed up by what the hidden checks try, from the lab spec's kind
+    of exercise; its instructor-facing message (which names hidden inputs) is never returned.
+    """
+    message = str(result.get("message", ""))
+    public = str(result.get("public_check") or "")
+    hidden = result.get("hidden_failures") or []
+    from_public_check = bool(public) and message == public and "hidden input" not in message
+    if not result.get("passed") and not from_public_check and (hidden or "hidden" in message.lower()):
+        kind = spec.exercise(exercise_id).kind if exercise_id in spec.BY_ID else ""
+        template = HIDDEN_CHECK_MESSAGES.get(kind, "your answer passes the public check but not "
+                                                   "all of the grader's hidden checks ({count} "
+                                                   "failed).")
+        return template.format(count=max(1, len(hidden)))
+    return _student_text(message)
+
+
+def _split_hint(message):
+    """(message, hint): the public checks end a failure with "Hint: ..."."""
+    head, marker, hint = message.partition("Hint:")
+    return (head.strip(), hint.strip()) if marker else (message.strip(), "")
+
+
+def student_view(record):
+    """The part of a grading record a student may see, as plain data.
+
+    Returns:
+      dict: name, status, summary, score, max_score, exercises (list of {id, title, optional,
+      points, max_points, passed, verdict, message, hint}), flagged (list of strings), errors
+      (list of strings).
+    """
+    exercises = []
+    for item in spec.EXERCISES:
+        result = record.get("exercises", {}).get(item.id)
+        if result is None:
+            continue
+        message, hint = _split_hint(student_message(item.id, result))
+        if result.get("passed"):
+            verdict = "passed"
+        elif item.optional and result.get("message") == "not attempted":
+            verdict, message = "not attempted", ""
+        elif message.startswith("not graded"):
+            # Why the grader could not grade is for the instructor when the grader itself failed.
+            verdict = "not graded"
+            reason = message.partition(":")[2].strip()
+            message = ("the grader failed on this notebook; your teacher has the details"
+                       if reason.startswith("grader error") else reason)
+        else:
+            verdict = "not passed"
+        if verdict == "not passed" and not hint:
+            hint = (f"open the hints under {item.title} in the notebook, and run the check cell "
+                    f"after your code to see what it says")
+        exercises.append({"id": item.id, "title": item.title, "optional": item.optional,
+                          "points": result.get("points", 0) if not item.optional else 0,
+                          "max_points": item.points, "passed": bool(result.get("passed")),
+                          "verdict": verdict, "message": message, "hint": hint})
+    flagged = [_student_text(f"{finding.get('message', '')}")
+               for finding in record.get("findings", []) if finding.get("severity") == "tampering"]
+    errors = []
+    for error in record.get("errors", []):
+        if error.get("status") == "grader error":
+            errors.append("the grader itself failed on this notebook; your teacher has the details")
+            continue
+        where = (f"cell {error['cell']}" if error.get("cell") is not None else "the notebook")
+        source = f" (`{_student_text(error['source'])}`)" if error.get("source") else ""
+        errors.append(f"{error.get('status', 'error')} in {where}{source}: "
+                      f"{_student_text(error.get('message', ''))}")
+    return {"name": clean(record.get("name", "")), "status": record.get("status", "error"),
+            "summary": _STATUS.get(record.get("status"), _STATUS["error"]),
+            "score": record.get("score", 0), "max_score": record.get("max_score", spec.MAX_SCORE),
+            "exercises": exercises, "flagged": flagged, "errors": errors}
+
+
+def feedback_markdown(record):
+    """One student's feedback as Markdown."""
+    view = student_view(record)
+    lines = [f"# Feedback: {_md(view['name'])}", "",
+             f"**Score: {view['score']}/{view['max_score']}.** {view['summary']}", "",
+             "## Exercises", ""]
+    for item in view["exercises"]:
+        points = "not graded" if item["optional"] else f"{item['points']}/{item['max_points']}"
+        lines.append(f"- **{_md(item['title'])}** ({points}): {item['verdict']}"
+                     + (f". {_md(item['message'])}" if item["message"] else ""))
+        if item["hint"]:
+            lines.append(f"  - Hint: {_md(item['hint'])}")
+    if view["flagged"]:
+        lines += ["", "## Flagged", ""] + [f"- {_md(text)}" for text in view["flagged"]]
+    if view["errors"]:
+        lines += ["", "## Errors in your notebook", ""] + [f"- {_md(text)}" for text in view["errors"]]
+    return "\n".join(lines) + "\n"
+
+
+def feedback_html(record):
+    """One student's feedback as a standalone HTML page (every piece of text escaped)."""
+    view = student_view(record)
+    e = html.escape
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             f"<title>Feedback: {e(view['name'])}</title></head><body>",
+             f"<h1>Feedback: {e(view['name'])}</h1>",
+             f"<p><strong>Score: {view['score']}/{view['max_score']}.</strong> {e(view['summary'])}</p>",
+             "<h2>Exercises</h2>", "<ul>"]
+    for item in view["exercises"]:
+        points = "not graded" if item["optional"] else f"{item['points']}/{item['max_points']}"
+        parts.append(f"<li><strong>{e(item['title'])}</strong> ({e(points)}): {e(item['verdict'])}"
+                     + (f". {e(item['message'])}" if item["message"] else "")
+                     + (f"<br>Hint: {e(item['hint'])}" if item["hint"] else "") + "</li>")
+    parts.append("</ul>")
+    for heading, texts in (("Flagged", view["flagged"]), ("Errors in your notebook", view["errors"])):
+        if texts:
+            parts += [f"<h2>{heading}</h2>", "<ul>"] + [f"<li>{e(text)}</li>" for text in texts] + ["</ul>"]
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _md(text):
+    """Student text inside Markdown: one line, and no raw HTML a viewer would render."""
+    return " ".join(str(text).split()).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def feedback_file_stem(name, taken):
+    """A file name for a student's feedback: the name's safe characters, unique in ``taken``
+    (a set, updated)."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", clean(name)).strip("._") or "submission"
+    candidate, number = stem, 1
+    while candidate.lower() in taken:
+        number += 1
+        candidate = f"{stem}-{number}"
+    taken.add(candidate.lower())
+    return candidate
+
+
+def write_feedback(records, feedback_dir):
+    """Write <name>.md and <name>.html per record into ``feedback_dir``; returns the paths."""
+    feedback_dir = Path(feedback_dir)
+    feedback_dir.mkdir(parents=True, exist_ok=True)
+    written, taken = [], set()
+    for record in records:
+        stem = feedback_file_stem(record.get("name", ""), taken)
+        for suffix, render in ((".md", feedback_markdown), (".html", feedback_html)):
+            path = feedback_dir / f"{stem}{suffix}"
+            path.write_text(render(record), encoding="utf-8")
+            written.append(path)
+    return written
