@@ -119,3 +119,11 @@ def test_installed_versions_that_differ_from_the_pins_are_named():
         "scipy should be installed at 1.11.1 but is not installed",
     ]
     assert version_problems(expected, {"keras": "3.7", "numpy": "1.26.0", "scipy": "1.11.1"}) == []
+
+
+def test_ci_runs_the_lowest_versions_check_after_the_tests_and_fails_with_it():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "set -euo pipefail" in ci  # so a failing check fails CI
+    commands = [line.strip() for line in ci.splitlines()]
+    check = commands.index("python tools/check_lowest_versions.py")
+    assert check > commands.index('python -m pytest --junitxml="$report"')
