@@ -4,7 +4,7 @@ Each graded cell ends with one of these calls:
 
 - ``test_my_softmax(my_softmax)``: Exercise 1, softmax written with NumPy.
 - ``test_my_softmax_stable(my_softmax_stable)``: the optional challenge, a softmax that does not
-  overflow. It does not fail while the challenge is not attempted, so "Run All" goes on.
+  overflow. It never raises, attempted or not, so "Run All" goes on to Exercise 2.
 - ``test_model(model, 10, 400)``: Exercise 2, the 400 -> 25 -> 15 -> 10 ``Sequential`` model.
 
 On success a check prints one fixed green line and nothing else. On a mistake it raises an
