@@ -13,7 +13,11 @@ measurements taken in turn so that a busy moment of the machine spreads over all
 - the lab's training alone, Keras ``fit`` against the same training in plain NumPy
   (``benchmarks/numpy_reference.py``), with the final losses and error counts of both, and a
   check that the Keras weights are bit-identical in every fresh process;
-- the grading of one submission, ``python -m instructor grade`` on a copy of the source notebook.
+- the grading of one submission, ``python -m instructor grade`` on a copy of the source notebook,
+  in the grader's sandbox and with ``--no-sandbox``, taken in turn: their difference is the
+  sandbox's overhead on a whole grading; and the sandbox's own cost, measured alone: a kernel
+  started, one cell run and the kernel stopped by the project's kernel runner, with and without
+  the sandbox.
 
 The Keras training is a faithful copy of the notebook's cells (``MODEL_CODE`` and
 ``TRAINING_CODE`` below, run with ``exec``); the table says so when the notebook no longer
@@ -36,8 +40,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "lab2_multiclass.ipynb"
 
-# The notebook's first cell sets these before importing TensorFlow (to silence its C++ log).
-NOTEBOOK_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+# The notebook's first cell sets these before importing TensorFlow, whatever the environment says.
+NOTEBOOK_ENV = {"KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3",
+                "TF_ENABLE_ONEDNN_OPTS": "0"}
 
 # Faithful copies of the notebook's model cell (Exercise 2's reference solution) and training
 # cell. Keep them in step with the notebook: the table flags any difference.
@@ -59,7 +64,15 @@ model.compile(
     optimizer=keras.optimizers.Adam(learning_rate=0.001),
     steps_per_execution=157,
 )
-history = model.fit(X, y, epochs=40, verbose=0)
+
+
+def print_loss(epoch, logs):
+    if epoch == 0 or (epoch + 1) % 10 == 0:
+        print(f"epoch {epoch + 1:2d}: loss {logs['loss']:.4f}")
+
+
+history = model.fit(X, y, epochs=40, verbose=0,
+                    callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=print_loss)])
 """
 
 IMPORT_CODE = ("import time; start = time.perf_counter(); import {module}; "
@@ -70,8 +83,7 @@ IMPORT_CODE = ("import time; start = time.perf_counter(); import {module}; "
 # Workers: each runs in a fresh process and prints one line of JSON.
 
 def worker_keras():
-    for name, value in NOTEBOOK_ENV.items():  # as the notebook does: os.environ.setdefault
-        os.environ.setdefault(name, value)
+    os.environ.update(NOTEBOOK_ENV)  # as the notebook's first cell does
     sys.path.insert(0, str(ROOT))
     import numpy as np
     import keras
@@ -116,29 +128,38 @@ def worker_notebook(path):
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=600, record_timing=True,
                             resources={"metadata": {"path": str(ROOT)}})
-    peak_kb = []
+    peak_kb, cpu_after_cell = [], {}
 
-    def read_peak(**_):
+    def read_peak(cell_index=None, **_):
         # VmHWM: the kernel's peak resident memory so far, read while it is still running.
         pid = client.km.provisioner.process.pid
         with open(f"/proc/{pid}/status") as status:
             for line in status:
                 if line.startswith("VmHWM:"):
                     peak_kb.append(int(line.split()[1]))
+        # The kernel's CPU time (all threads, user + system) so far: unlike wall time, it barely
+        # grows when other jobs share the machine, so it compares runs on a busy machine.
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        cpu_after_cell[cell_index] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     client.on_cell_executed = read_peak
     client.execute()
-    cells = []
+    cells, cpu_before = [], 0.0
     for index, cell in enumerate(nb.cells):
         timing = cell.get("metadata", {}).get("execution", {})
         if cell.cell_type == "code" and "iopub.execute_input" in timing:
             seconds = _iso_seconds(timing["shell.execute_reply"]) - _iso_seconds(timing["iopub.execute_input"])
             first_line = next((line for line in cell.source.splitlines() if line.strip()), "")
-            cells.append({"index": index, "seconds": seconds, "first_line": first_line[:60]})
+            cpu = cpu_after_cell.get(index, cpu_before) - cpu_before
+            cpu_before = cpu_after_cell.get(index, cpu_before)
+            cells.append({"index": index, "seconds": seconds, "cpu_seconds": cpu,
+                          "first_line": first_line[:60]})
     stderr_outputs = sum(1 for cell in nb.cells if cell.cell_type == "code"
                          for output in cell.get("outputs", [])
                          if output.get("output_type") == "stream" and output.get("name") == "stderr")
     print(json.dumps({"peak_mb": max(peak_kb) / 1024, "cells": cells,
+                      "kernel_cpu_seconds": max(cpu_after_cell.values()),
                       "stderr_outputs": stderr_outputs}))
 
 
@@ -147,7 +168,24 @@ def _iso_seconds(stamp):
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
-WORKERS = {"keras": worker_keras, "numpy": worker_numpy, "notebook": worker_notebook}
+def worker_kernel_start(mode):
+    """Seconds for the kernel runner to start a kernel, run ``x = 1`` and stop it."""
+    sys.path.insert(0, str(ROOT))
+    import nbformat
+    from instructor.kernel_run import run_notebook
+
+    with tempfile.TemporaryDirectory(prefix="bench-kernel-") as workdir:
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+        start = time.perf_counter()
+        run = run_notebook(notebook, workdir, cell_timeout=120, sandboxed=mode == "sandboxed")
+        seconds = time.perf_counter() - start
+    if [cell.status for cell in run.cells] != ["ok"]:
+        raise RuntimeError(f"kernel start ({mode}): {run.cells}")
+    print(json.dumps({"seconds": seconds}))
+
+
+WORKERS = {"keras": worker_keras, "numpy": worker_numpy, "notebook": worker_notebook,
+           "kernel_start": worker_kernel_start}
 
 
 # --------------------------------------------------------------------------------------------
@@ -224,6 +262,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="2 runs per figure")
     parser.add_argument("--cells", action="store_true",
                         help="also list the notebook's 8 slowest cells (median seconds)")
+    parser.add_argument("--notebook-only", action="store_true",
+                        help="only the imports and the notebook rows (a minute instead of several)")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("worker_args", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -236,7 +276,8 @@ def main():
 
     grade_cmd, grade_missing = grader_command()
     load_before = os.getloadavg()[0]
-    results = {key: [] for key in ("import_tf", "import_keras", "keras", "numpy", "notebook", "grade")}
+    results = {key: [] for key in ("import_tf", "import_keras", "keras", "numpy", "notebook", "grade",
+                                   "grade_unsandboxed", "kernel_sandboxed", "kernel_unsandboxed")}
     failures = {}
     with tempfile.TemporaryDirectory(prefix="bench_lab_") as tmp:
         copy = Path(tmp) / NOTEBOOK.name
@@ -253,6 +294,15 @@ def main():
                      ("notebook", lambda: run_worker("notebook", str(copy)))]
             if grade_cmd:
                 steps.append(("grade", lambda: time_grading(grade_cmd, submission)))
+                steps.append(("grade_unsandboxed",
+                              lambda: time_grading(grade_cmd + ["--no-sandbox"], submission)))
+            for _ in range(3):  # cheap, and the difference is small: more samples
+                steps.append(("kernel_sandboxed", lambda: run_worker("kernel_start", "sandboxed")))
+                steps.append(("kernel_unsandboxed", lambda: run_worker("kernel_start", "plain")))
+            if args.notebook_only:
+                for key, _ in steps:
+                    if key not in ("import_tf", "import_keras", "notebook"):
+                        failures.setdefault(key, "skipped: --notebook-only")
             for key, step in steps:
                 if key in failures:
                     continue
@@ -285,8 +335,10 @@ def print_table(runs, results, failures, grade_missing, load):
     notebook = results["notebook"]
     if notebook:
         stderr = max(r["stderr_outputs"] for r in notebook)
-        timed("notebook top to bottom, headless", [r["wall"] for r in notebook], "< 15 (10)",
+        timed("notebook top to bottom, headless", [r["wall"] for r in notebook], "< 12 (10)",
               f"kernel start included; {stderr} stderr outputs")
+        timed("  kernel CPU time, all threads", [r["kernel_cpu_seconds"] for r in notebook], "",
+              "grows little with the machine's load: compares busy runs")
         peak = [r["peak_mb"] for r in notebook]
         rows.append(("  peak kernel memory (VmHWM)", *stats(peak), "MB", "< 1536", ""))
     else:
@@ -325,13 +377,36 @@ def print_table(runs, results, failures, grade_missing, load):
 
     if results["grade"]:
         verdicts = "; ".join(sorted({verdict for _, verdict in results["grade"]}))
-        timed("grading one submission", [seconds for seconds, _ in results["grade"]], "",
-              f"python -m instructor grade; verdict: {verdicts}")
+        timed("grading one submission", [seconds for seconds, _ in results["grade"]], "< 12",
+              f"python -m instructor grade, sandboxed; verdict: {verdicts}")
+        plain = results["grade_unsandboxed"]
+        if plain:
+            timed("  the same, --no-sandbox", [seconds for seconds, _ in plain], "",
+                  "taken in turn with the sandboxed gradings")
+            overhead = (statistics.median(s for s, _ in results["grade"])
+                        - statistics.median(s for s, _ in plain))
+            rows.append(("  sandbox overhead (difference)", overhead, None, None, "s", "",
+                         "of the medians; within the noise when smaller than the min-max spread"))
+        elif "grade_unsandboxed" in failures:
+            missing("  the same, --no-sandbox", "grade_unsandboxed")
     elif "grade" in failures:
         missing("grading one submission", "grade")
     else:
         rows.append(("grading one submission", None, None, None, "", "",
                      f"n/a (grader not available: {grade_missing})"))
+
+    sandboxed, plain = results["kernel_sandboxed"], results["kernel_unsandboxed"]
+    if sandboxed and plain:
+        timed("kernel start + 1 cell + stop, sandbox", [r["seconds"] for r in sandboxed], "",
+              "instructor.kernel_run, 3 per run")
+        timed("  the same without the sandbox", [r["seconds"] for r in plain])
+        rows.append(("  sandbox's own cost (difference)",
+                     statistics.median(r["seconds"] for r in sandboxed)
+                     - statistics.median(r["seconds"] for r in plain), None, None, "s", "", ""))
+    else:
+        for key in ("kernel_sandboxed", "kernel_unsandboxed"):
+            if key in failures:
+                missing(f"kernel start ({key})", key)
 
     print(f"Lab benchmark: median of {runs} fresh runs; {os.cpu_count()} CPUs, 1-minute load "
           f"average {load[0]:.1f} before and {load[1]:.1f} after; Python {sys.version.split()[0]}")
@@ -346,15 +421,23 @@ def print_table(runs, results, failures, grade_missing, load):
 
 
 def print_cells(notebook_runs):
+    """The 8 slowest cells (median wall and CPU seconds), and what no cell accounts for."""
     by_index = {}
     for run_result in notebook_runs:
         for cell in run_result["cells"]:
-            by_index.setdefault(cell["index"], (cell["first_line"], []))[1].append(cell["seconds"])
+            entry = by_index.setdefault(cell["index"], (cell["first_line"], [], []))
+            entry[1].append(cell["seconds"])
+            entry[2].append(cell.get("cpu_seconds", float("nan")))
     slowest = sorted(by_index.items(), key=lambda item: -statistics.median(item[1][1]))[:8]
     print()
-    print(f"{'notebook cell':<14} {'median s':>8}  first line")
-    for index, (first_line, seconds) in slowest:
-        print(f"{'cell ' + str(index):<14} {statistics.median(seconds):8.2f}  {first_line}")
+    print(f"{'notebook cell':<14} {'wall s':>8} {'CPU s':>8}  first line")
+    for index, (first_line, seconds, cpu) in slowest:
+        print(f"{'cell ' + str(index):<14} {statistics.median(seconds):8.2f} "
+              f"{statistics.median(cpu):8.2f}  {first_line}")
+    outside = [run_result["wall"] - sum(cell["seconds"] for cell in run_result["cells"])
+               for run_result in notebook_runs]
+    print(f"{'outside cells':<14} {statistics.median(outside):8.2f} {'':8}  kernel start and stop, "
+          "client and process start")
 
 
 if __name__ == "__main__":

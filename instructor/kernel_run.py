@@ -215,7 +215,10 @@ def run_notebook(notebook, workdir, *, cell_timeout, memory_limit_mb=None, cpu_l
         interrupt_on_timeout=True, extra_arguments=list(KERNEL_ARGUMENTS),
         error_on_timeout={"ename": "CellTimeoutError", "evalue": f"cell exceeded {cell_timeout} s",
                           "traceback": []},
-        record_timing=False, resources={"metadata": {"path": str(workdir)}})
+        record_timing=False, resources={"metadata": {"path": str(workdir)}},
+        # The kernel flushes stdout on a timer: on a busy machine one print loop arrives as
+        # several stream outputs. Merged, stored outputs do not depend on the machine's load.
+        coalesce_streams=True)
     replies = {}
     client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.__setitem__(
         id(cell), execute_reply)

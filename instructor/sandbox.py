@@ -7,7 +7,7 @@ The sandbox shows the kernel, and every process it starts, only what a kernel ne
   installation (``sys.base_prefix``, resolved through symbolic links) and the virtual
   environment (``sys.prefix``);
 - read-write: the submission's work folder, the folder holding the kernel's IPC sockets, and a
-  private ``/tmp`` (an empty tmpfs, also the kernel's ``$HOME``);
+  private ``/tmp`` (an empty tmpfs of at most 256 MB, also holding the kernel's ``$HOME``);
 - a fresh ``/proc`` and ``/dev``.
 
 Nothing else exists inside: not the instructor's project, other submissions, the report folder
@@ -31,6 +31,9 @@ from pathlib import Path
 # checking the refusal, see what a machine without user namespaces does.
 SIMULATE_UNAVAILABLE_VARIABLE = "INSTRUCTOR_SANDBOX_UNAVAILABLE"
 SANDBOX_HOME = "/tmp/home"
+# The private /tmp lives in memory that the watchdog does not see (tmpfs pages belong to no
+# process), so its size is capped; the lab keeps only small caches there.
+TMP_SIZE_BYTES = 256 * 2**20
 # /etc holds secrets (shadow, ssh keys, credentials of services); only what a kernel reads.
 ETC_ENTRIES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "fonts", "localtime", "timezone",
                "ssl", "ca-certificates", "passwd", "group", "nsswitch.conf", "mime.types")
@@ -134,7 +137,7 @@ class Sandbox:
         """``argv`` (the kernel's command line) wrapped in bwrap."""
         arguments = [self.binary, *_system_arguments(), "--proc", "/proc", "--dev", "/dev",
                      # After the tmpfs: a Python or folder under /tmp must be bound over it.
-                     "--tmpfs", "/tmp", "--dir", SANDBOX_HOME]
+                     "--size", str(TMP_SIZE_BYTES), "--tmpfs", "/tmp", "--dir", SANDBOX_HOME]
         for path in _python_paths():
             arguments += ["--ro-bind", path, path]
         for path in (self.workdir, *self.writable):

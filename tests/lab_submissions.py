@@ -2,9 +2,9 @@
 
 Every submission starts from the student release (``python -m instructor release``) and is
 edited with nbformat: graded regions filled with the reference solution or a wrong answer, cells
-added, edited or deleted. Notebooks that need stored outputs are executed with nbclient as
-``tools/refresh_outputs.py`` stores the lab's own outputs (``--IPKernelApp.capture_fd_output=False``,
-so TensorFlow's C++ log is never stored).
+added, edited or deleted. Notebooks that need stored outputs are executed by the project's one
+kernel runner (``instructor.kernel_run.execute_notebook``), as ``tools/refresh_outputs.py``
+stores the lab's own outputs (``capture_fd_output=False``: TensorFlow's C++ log is never stored).
 
 Each notebook run starts TensorFlow and trains twice (15-40 s), and one kernel keeps only about
 one of the machine's two cores busy. So the expensive work is shared and overlapped: the one
@@ -21,13 +21,13 @@ import sys
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_NAME = "lab2_multiclass.ipynb"
 sys.path.insert(0, str(ROOT))  # the instructor package, when pytest runs from elsewhere
 
 from instructor.cells import graded_cells, read_notebook, replace_region, solution_regions  # noqa: E402
+from instructor.kernel_run import execute_notebook  # noqa: E402
 
 WRONG_SOFTMAX = ["    a = np.exp(z) / np.sum(z)  # divides by the sum of z: wrong"]
 WRONG_MODEL = ['        keras.Input(shape=(400,)),',
@@ -80,16 +80,11 @@ def insert_code_cell(notebook, index, code):
 
 
 def execute(notebook, folder):
-    """Run ``notebook`` top to bottom in ``folder`` and return it with its outputs stored."""
+    """Run ``notebook`` top to bottom in ``folder`` and return it with its outputs stored.
+
+    One thread per kernel: up to five kernels share the two cores during the session."""
     notebook = copy.deepcopy(notebook)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0", **ONE_THREAD)
-    client = NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True,
-                            extra_arguments=["--IPKernelApp.capture_fd_output=False"],
-                            resources={"metadata": {"path": str(folder)}})
-    with client.setup_kernel(env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
-        for index, cell in enumerate(notebook.cells):
-            if cell.cell_type == "code":
-                client.execute_cell(cell, index)
+    execute_notebook(notebook, folder, cell_timeout=300, threads=1)
     return notebook
 
 

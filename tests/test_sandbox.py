@@ -145,16 +145,22 @@ def writes(targets, workdir):
                    "if done.returncode: raise PermissionError(done.stderr.strip())\n"
                    f"open({str(Path(sys.prefix) / 'escaped.txt')!r}, 'w').write('x')",
         "root_of_sandbox": "open('/planted.py', 'w').write('x = 1')",
+        # /tmp is memory the watchdog cannot see: it is capped instead.
+        "tmp_past_its_size": "try:\n    with open('/tmp/fill', 'wb') as f:\n"
+                             f"        for _ in range({sandbox.TMP_SIZE_BYTES // 2**20 + 1}):\n"
+                             "            f.write(bytes(2**20))\n"
+                             "finally:\n    os.remove('/tmp/fill')",
         "own_work_folder": "open('mine.txt', 'w').write('allowed')",
     }
-    run, printed = _run([_attempt(label, code) for label, code in cases.items()], workdir)
+    run, printed = _run(["import os"] + [_attempt(label, code) for label, code in cases.items()],
+                        workdir)
     after = {path: path.read_bytes() for path in before}
     return run, printed, before, after, site_packages
 
 
 @needs_sandbox
 @pytest.mark.parametrize("label", ["public_tests", "report", "other_submission", "site_packages",
-                                   "remount", "root_of_sandbox"])
+                                   "remount", "root_of_sandbox", "tmp_past_its_size"])
 def test_nothing_outside_the_work_folder_can_be_written(writes, label):
     run, printed, before, after, site_packages = writes
     verdict = _verdicts(printed)[label]

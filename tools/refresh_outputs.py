@@ -4,28 +4,28 @@ Run after editing ``lab2_multiclass.ipynb`` (the stored outputs are what nbval c
 
     python tools/refresh_outputs.py [NOTEBOOK]
 
-The kernel runs with ``capture_fd_output=False``, as under pytest, so any C-level log lines
-(TensorFlow writes some to the process's stderr) are not stored: nbval's kernel would not see them
-and would report them as missing. Per-cell timing metadata is dropped, so that re-running a notebook
-whose results did not change leaves the file unchanged. Fails if any cell raised an error or wrote
-to stderr.
+The notebook runs through the project's one kernel runner (``instructor.kernel_run``, without
+the grader's sandbox: this is the instructor's own notebook). Its kernel runs with
+``capture_fd_output=False``, as under pytest, so any C-level log lines (TensorFlow writes some to
+the process's stderr) are not stored: nbval's kernel would not see them and would report them as
+missing. Per-cell timing metadata is dropped, so that re-running a notebook whose results did not
+change leaves the file unchanged. Fails if any cell raised an error or wrote to stderr.
 """
 import sys
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_PATH = ROOT / "lab2_multiclass.ipynb"
+sys.path.insert(0, str(ROOT))  # the instructor package, when run as a script from anywhere
+
+from instructor.kernel_run import execute_notebook  # noqa: E402
 
 
 def refresh(path):
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(Path(path).resolve().parent)}},
-                            extra_arguments=["--IPKernelApp.capture_fd_output=False"])
-    client.execute()
+    execute_notebook(notebook, Path(path).resolve().parent, cell_timeout=600)
     problems = []
     for index, cell in enumerate(notebook.cells):
         cell.metadata.pop("execution", None)
