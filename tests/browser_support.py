@@ -1,5 +1,5 @@
-"""Support for tests/test_browser.py: a throw-away JupyterLab server and a notebook driven in
-headless Chromium through JupyterLab's own menus, as a student would.
+"""Support for tests/test_browser.py: a throw-away JupyterLab (or Notebook 7) server and a
+notebook driven in headless Chromium through the front end's own menus, as a student would.
 
 Nothing here is a test. The server runs on 127.0.0.1 with a random token, on a copy of the lab
 in a temporary folder, with Jupyter's config, data, runtime and IPython folders also temporary,
@@ -43,7 +43,23 @@ INSTALL_HINT = ("install Debian's Chromium (apt-get install chromium) and the de
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
         {"fetchNews": "false", "checkForUpdates": False},
+    # JupyterLab's default rendering, set for both front ends: Notebook 7 otherwise attached only
+    # 54 of the lab's 63 cells to the page after 20 s on a busy machine (it attaches off-screen
+    # cells when the CPU is idle), and the tests read every cell from the page.
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings":
+        {"windowingMode": "contentVisibility"},
 }
+# Extensions of the developers' tools (requirements-dev.txt), not of a student's install
+# (requirements.txt): turned off, so the page is the one a student sees. nbgrader adds menus, and
+# panels that ask its server extensions for courses and assignments.
+DEV_ONLY_LAB_EXTENSIONS = ("@jupyter/nbgrader",)
+DEV_ONLY_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader",
+                              "nbgrader.server_extensions.validate_assignment",
+                              "nbgrader.server_extensions.assignment_list",
+                              "nbgrader.server_extensions.course_list")
+# The two front ends: the Python module that starts each, and its application class (for its
+# settings and workspaces options).
+FRONT_ENDS = {"lab": ("jupyterlab", "LabApp"), "notebook": ("notebook", "JupyterNotebookApp")}
 
 
 def chromium_path():
@@ -129,16 +145,20 @@ def processes_mentioning(text):
 
 
 class JupyterLabServer:
-    """A JupyterLab server on 127.0.0.1 serving ``root_dir``; all its state lives in ``state_dir``."""
+    """A JupyterLab (or, with ``front_end="notebook"``, a Notebook 7) server on 127.0.0.1 serving
+    ``root_dir``; all its state lives in ``state_dir``."""
 
-    def __init__(self, root_dir, state_dir, startup_timeout=60):
+    def __init__(self, root_dir, state_dir, startup_timeout=60, front_end="lab"):
+        if front_end not in FRONT_ENDS:
+            raise ValueError(f"front_end: expected one of {sorted(FRONT_ENDS)}, got {front_end!r}")
+        self.front_end = front_end
         self.root_dir = Path(root_dir)
         self.state_dir = Path(state_dir)
         self.startup_timeout = startup_timeout
         self.token = secrets.token_hex(24)
         self.port = None
         self.process = None
-        self.log_path = self.state_dir / "jupyter-lab.log"
+        self.log_path = self.state_dir / f"jupyter-{front_end}.log"
 
     # --- life cycle --------------------------------------------------------------------------
 
@@ -151,6 +171,12 @@ class JupyterLabServer:
         for name, values in LAB_SETTINGS.items():
             (settings / name).parent.mkdir(parents=True, exist_ok=True)
             (settings / name).write_text(json.dumps(values))
+        (config / "labconfig").mkdir(exist_ok=True)
+        (config / "labconfig" / "page_config.json").write_text(json.dumps(
+            {"disabledExtensions": {name: True for name in DEV_ONLY_LAB_EXTENSIONS}}))
+        (config / "jupyter_server_config.json").write_text(json.dumps(
+            {"ServerApp": {"jpserver_extensions": {name: False
+                                                   for name in DEV_ONLY_SERVER_EXTENSIONS}}}))
 
         env = {key: value for key, value in os.environ.items()
                # A kernel that sees PYTEST_CURRENT_TEST stops capturing its C++ libraries' output
@@ -164,12 +190,13 @@ class JupyterLabServer:
 
         for attempt in range(3):  # another program may take the free port before the server does
             self.port = free_port()
+            module, app = FRONT_ENDS[self.front_end]
             command = [
-                sys.executable, "-m", "jupyterlab", "--no-browser",
+                sys.executable, "-m", module, "--no-browser",
                 "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
                 "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
                 f"--ServerApp.root_dir={self.root_dir}",
-                f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={workspaces}",
+                f"--{app}.user_settings_dir={settings}", f"--{app}.workspaces_dir={workspaces}",
             ] + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])
             log = open(self.log_path, "ab")
             # A session of its own: stop() can signal the server and anything it spawned at once.
@@ -314,7 +341,11 @@ _STATE_JS = """
 () => {
   const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
   const indicator = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');
-  const kernel = document.querySelector('#jp-main-statusbar [title^="Change kernel"]');
+  // JupyterLab: "Python 3 (ipykernel) | Idle" in the status bar; Notebook 7: "Kernel status: Idle"
+  // in the notebook's toolbar.
+  const kernel = document.querySelector('#jp-main-statusbar [title^="Change kernel"]')
+    || (panel && [...panel.querySelectorAll('.jp-Toolbar-item')]
+        .find(item => item.textContent.includes('Kernel status:')));
   return {
     cells: panel ? panel.querySelectorAll('.jp-Notebook .jp-Cell').length : 0,
     indicator: indicator ? indicator.dataset.status : null,
@@ -326,6 +357,7 @@ _STATE_JS = """
 """
 
 EXECUTION_COUNT = re.compile(r"^\[(\d+)\]:$")
+KERNEL_IDLE = re.compile(r"(\|\s*|Kernel status:\s*)Idle\b")
 
 
 class LabPage:
@@ -357,13 +389,17 @@ class LabPage:
     def open(self, notebook_path, n_cells, workspace, timeout=90):
         """Open ``notebook_path`` (relative to the server's root) alone, in a fresh JupyterLab
         workspace named ``workspace`` (JupyterLab would otherwise reopen the tabs of an earlier
-        page), and wait for its kernel."""
-        self.page.goto(self.server.url(f"/lab/workspaces/{workspace}/tree/{notebook_path}",
-                                       "reset"))
+        page), and wait for its kernel. In Notebook 7 the notebook opens in a page of its own
+        (``workspace`` is not used)."""
+        if self.server.front_end == "notebook":
+            self.page.goto(self.server.url(f"/notebooks/{notebook_path}"))
+        else:
+            self.page.goto(self.server.url(f"/lab/workspaces/{workspace}/tree/{notebook_path}",
+                                           "reset"))
         deadline = time.monotonic() + timeout
         while True:
             state = self.state()
-            if state["cells"] == n_cells and re.search(r"\|\s*Idle", state["kernel"]):
+            if state["cells"] == n_cells and KERNEL_IDLE.search(state["kernel"]):
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"notebook not ready in {timeout} s: {state}")
@@ -389,11 +425,14 @@ class LabPage:
             ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell").nth(index)
 
     def menu(self, menu_name, item_name):
-        """Click ``item_name`` in the menu bar's ``menu_name`` menu."""
+        """Click ``item_name`` (a label, or a compiled pattern it must match whole) in the menu
+        bar's ``menu_name`` menu."""
         self.page.locator(".lm-MenuBar-item", has_text=menu_name).filter(
             has_text=re.compile(rf"^{re.escape(menu_name)}$")).first.click()
+        pattern = (item_name if isinstance(item_name, re.Pattern)
+                   else re.compile(rf"^{re.escape(item_name)}$"))
         label = self.page.locator(".lm-Menu .lm-Menu-item[role='menuitem'] .lm-Menu-itemLabel",
-                                  has_text=re.compile(rf"^{re.escape(item_name)}$"))
+                                  has_text=pattern)
         label.first.click()
 
     def select_cell(self, index):
@@ -422,7 +461,7 @@ class LabPage:
             state = self.state()
             now = time.monotonic()
             busy = any(p == "[*]:" for p in state["prompts"]) or state["indicator"] != "idle" \
-                or not re.search(r"\|\s*Idle", state["kernel"])
+                or not KERNEL_IDLE.search(state["kernel"])
             began = began or busy or state["prompts"] != before
             if began and not busy:
                 quiet_since = quiet_since or now
@@ -476,6 +515,21 @@ class LabPage:
         handle.focus()
         for _ in range(times):
             self.page.keyboard.press(key)
+
+    def drag_slider(self, slider, fraction):
+        """Drag a slider's handle with the mouse by ``fraction`` of the slider's track width
+        (positive: to the right). Notebook 7 takes ArrowRight on a focused slider as a move of the
+        cell focus, so there the mouse is the way a student moves a slider."""
+        handle = slider.locator(".noUi-handle").first
+        track = slider.locator(".noUi-target").first
+        handle.scroll_into_view_if_needed()
+        box, width = handle.bounding_box(), track.bounding_box()["width"]
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        self.page.mouse.move(x, y)
+        self.page.mouse.down()
+        for step in range(1, 6):  # in steps, as a hand moves: the slider follows mouse moves
+            self.page.mouse.move(x + fraction * width * step / 5, y)
+        self.page.mouse.up()
 
     def output_image_src(self, cell_index):
         """The src (a data: URL) of the first image in a cell's outputs."""
