@@ -16,14 +16,22 @@ from instructor.clean_text import clean
 
 # A failed hidden check, described by what it tries (never by its inputs or values).
 HIDDEN_CHECK_MESSAGES = {
-    "softmax": "your function passes the public check but not all of the grader's hidden checks "
+    "softmax": "Your function passes the public check but not all of the grader's hidden checks "
                "({count} failed). They call it on other inputs of the kinds the exercise names "
                "(other sizes, values far from 0, integer and float32 arrays) and expect "
                "probabilities that add up to 1, as floats, without changing the input array.",
-    "model": "your model passes the public check but not all of the grader's hidden checks "
+    "model": "Your model passes the public check but not all of the grader's hidden checks "
              "({count} failed). They check the exact architecture the exercise asks for (layer "
              "sizes, activations, linear output, 400 inputs) and that the network, trained with "
              "the lab's settings, recognises at least 95% of the training digits.",
+}
+# What to try when a hidden check failed: the same kinds of input or model, found by the student.
+HIDDEN_CHECK_HINTS = {
+    "softmax": "call your function yourself on np.array([1, 2, 3]) (integers), on a float32 array, "
+               "on a single value and on values near -300, and check each result against the "
+               "formula; do not change z in place.",
+    "model": "compare your layers with the exercise (units, activations, a linear output layer, "
+             "keras.Input(shape=(400,))) and run the training cell before the check.",
 }
 # The grader's private and working folders: they name nothing a student needs.
 _GRADER_PATHS = re.compile(r"(?:/[^\s'\"`]*)?/grade-(?:private|work)-[^\s'\"`]*")
@@ -52,10 +60,11 @@ def student_message(exercise_id, result):
     from_public_check = bool(public) and message == public and "hidden input" not in message
     if not result.get("passed") and not from_public_check and (hidden or "hidden" in message.lower()):
         kind = spec.exercise(exercise_id).kind if exercise_id in spec.BY_ID else ""
-        template = HIDDEN_CHECK_MESSAGES.get(kind, "your answer passes the public check but not "
+        template = HIDDEN_CHECK_MESSAGES.get(kind, "Your answer passes the public check but not "
                                                    "all of the grader's hidden checks ({count} "
                                                    "failed).")
-        return template.format(count=max(1, len(hidden)))
+        hint = HIDDEN_CHECK_HINTS.get(kind, "")
+        return template.format(count=max(1, len(hidden))) + (f" Hint: {hint}" if hint else "")
     return _student_text(message)
 
 

@@ -14,6 +14,7 @@ import nbformat
 
 from instructor import (ASSET_DIRS, DATA_FILES, HELPER_FILES, NOTEBOOK_NAME, PROJECT_ROOT,
                         SANITIZE_FILE, SOURCE_NOTEBOOK, TEMPLATES_DIR)
+from instructor.classroom import RENDERED
 from instructor.cells import (NotebookError, graded_cells, lab_metadata, read_notebook,
                               replace_region, solution_regions)
 from instructor.lock_cells import lock_cells
@@ -182,7 +183,11 @@ def write_release(out_dir, force=False, source_path=SOURCE_NOTEBOOK):
         written.extend(str(p.relative_to(out_dir)) for p in sorted((out_dir / name).rglob("*"))
                        if p.is_file())
     for name, template in TEMPLATE_FILES.items():
-        _copy_file(TEMPLATES_DIR / template, out_dir / name)
+        if name in RENDERED:  # the CI workflow and the conftest carry facts of the lab spec
+            (out_dir / name).parent.mkdir(parents=True, exist_ok=True)
+            (out_dir / name).write_text(RENDERED[name](), encoding="utf-8")
+        else:
+            _copy_file(TEMPLATES_DIR / template, out_dir / name)
         written.append(name)
     return written
 

@@ -125,6 +125,24 @@ def test_released_workflow_installs_and_runs_nbval_on_python_3_11(folder):
     assert "python -m pytest --nbval lab2_multiclass.ipynb" in text
 
 
+def test_released_workflow_and_conftest_are_written_from_the_lab_spec(folder):
+    from instructor.classroom import render_conftest, render_workflow
+    assert (folder / ".github/workflows/grade.yml").read_text() == render_workflow()
+    assert (folder / "conftest.py").read_text() == render_conftest()
+    from instructor.spec import EXERCISES
+    conftest = (folder / "conftest.py").read_text()
+    assert all(repr(item.title) in conftest for item in EXERCISES)
+
+
+def test_student_readme_explains_hidden_checks_cell_numbers_and_cleared_outputs(folder):
+    readme = (folder / "README.md").read_text()
+    assert "exactly as the grader" not in readme  # the grader adds hidden checks
+    assert "**hidden checks**" in readme and "The checks your teacher adds" in readme
+    assert "`Cell 12` is the 13th code cell" in readme and "`[13]`" in readme
+    clearing = readme[readme.index("Clear Outputs"):]
+    assert "switches off" in clearing and "no longer compares" in clearing
+
+
 def _release(capsys, *arguments):
     """`python -m instructor release ...`, in this process: (exit code, stderr)."""
     code = main(["release", *map(str, arguments)])
