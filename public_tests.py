@@ -799,7 +799,8 @@ def _cell_error(error):
 
 
 def _cell_failure_message(check, name, label, error, line, missing):
-    where = f" in the line `{line}`" if line else ""
+    at = f" at the line `{line}`" if line else ""
+    stop = "" if error.endswith((".", "!", "?")) else "."
     state = ("is not defined" if missing else
              "may be left over from an earlier run rather than what that cell now says")
     if "to a shape" in error:
@@ -807,7 +808,7 @@ def _cell_failure_message(check, name, label, error, line, missing):
                "number 400. Then run")
     else:
         fix = "fix that error, then run"
-    return (f"{check} failed: your {label} cell stopped with {error}{where}, so `{name}` "
+    return (f"{check} failed: your {label} cell stopped{at} with {error}{stop} So `{name}` "
             f"{state}. Expected that cell to run without an error. Hint: {fix} the {label} cell "
             f"again, and then this check.")
 

@@ -79,9 +79,9 @@ def test_stale_model_after_a_failed_exercise_cell_gets_the_cells_error(shell, ca
     result = _run(shell, "test_model(model, 10, 400)")
     message = str(result.error_in_exec)
     assert isinstance(result.error_in_exec, AssertionError)
-    assert message.startswith("test_model failed: your Exercise 2 cell stopped with ValueError: "
-                              "Cannot convert '400' to a shape.")
-    assert "in the line `keras.Input(shape=(400)),`" in message
+    assert message.startswith("test_model failed: your Exercise 2 cell stopped at the line "
+                              "`keras.Input(shape=(400)),` with ValueError: Cannot convert '400' "
+                              "to a shape. So `model`")
     assert "`model` may be left over from an earlier run" in message
     assert "shape=(400,), with the comma" in message
     capsys.readouterr()
@@ -96,9 +96,9 @@ def test_name_the_failed_cell_never_defined_is_explained_not_a_bare_name_error(s
     result = _run(shell, "test_model(model, 10, 400)")
     shown = capsys.readouterr().out
     assert isinstance(result.error_in_exec, NameError)  # the cell still fails, as it must
-    assert ("test_model failed: your Exercise 2 cell stopped with ValueError: Cannot convert "
-            "'400' to a shape.") in shown
-    assert "so `model` is not defined" in shown and "Traceback" not in shown
+    assert ("test_model failed: your Exercise 2 cell stopped at the line `keras.Input(shape=(400)),` "
+            "with ValueError: Cannot convert '400' to a shape. So `model` is not defined.") in shown
+    assert "Traceback" not in shown
 
 
 def test_other_name_errors_show_as_usual(shell, capsys):
@@ -116,8 +116,8 @@ def test_syntax_error_in_exercise_1_is_quoted_by_its_check(shell):
     assert isinstance(broken.error_before_exec, SyntaxError)
     result = _run(shell, "test_my_softmax(my_softmax)")
     message = str(result.error_in_exec)
-    assert message.startswith("test_my_softmax failed: your Exercise 1 cell stopped with "
-                              "SyntaxError")
+    assert message.startswith("test_my_softmax failed: your Exercise 1 cell stopped at the line "
+                              "`a = np.exp(z) / np.sum(np.exp(z)` with SyntaxError")
     assert "`my_softmax` may be left over from an earlier run" in message
 
 
@@ -130,8 +130,8 @@ def test_failed_challenge_cell_is_reported_without_stopping_run_all(shell, capsy
     assert result.success
     shown = capsys.readouterr().out
     assert shown.startswith("\033[91mtest_my_softmax_stable failed: your optional challenge cell "
-                            "stopped with NameError: name 'undefined' is not defined in the line "
-                            "`print(undefined)`")
+                            "stopped at the line `print(undefined)` with NameError: name "
+                            "'undefined' is not defined. So `my_softmax_stable` may be left over")
     outcome = pt.test_my_softmax_stable(shell.user_ns["my_softmax_stable"], return_outcome=True)
     assert outcome.status == "failed"  # the Outcome carries the same verdict
 
@@ -141,8 +141,8 @@ def test_a_cell_is_recognised_by_its_markers_without_the_header(shell):
     assert _run(shell, source).success
     assert not _run(shell, source + "1 / 0\n").success
     message = str(_run(shell, "test_my_softmax(my_softmax)").error_in_exec)
-    assert message.startswith("test_my_softmax failed: your exercise cell stopped with "
-                              "ZeroDivisionError")
+    assert message.startswith("test_my_softmax failed: your exercise cell stopped at the line "
+                              "`1 / 0` with ZeroDivisionError")
 
 
 def test_a_failing_ordinary_cell_changes_nothing(shell, capsys):
