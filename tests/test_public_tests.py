@@ -65,15 +65,28 @@ def test_correct_softmax_passes(capsys, name, answer):
     assert capsys.readouterr() == (PASS["test_my_softmax"], "")
 
 
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the wrong answers' own NumPy warnings
 @pytest.mark.parametrize("name, answer, hint", softmax_answers.WRONG,
                          ids=_ids(softmax_answers.WRONG))
 def test_wrong_softmax_fails_with_its_hint(capsys, name, answer, hint):
-    message = _failure("test_my_softmax", answer)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        message = _failure("test_my_softmax", answer)
+    # The student's overflow and 0/0 warnings never spill into the check's output.
+    assert [w for w in caught if issubclass(w.category, RuntimeWarning)] == []
     assert hint in message
     _assert_message_shape(message, "test_my_softmax")
     assert capsys.readouterr().out == ""
     assert _failure("test_my_softmax", answer) == message  # the same every run
+
+
+def test_softmax_check_restores_numpys_error_settings():
+    previous = np.seterr(all="warn", under="ignore")
+    try:
+        before = np.geterr()
+        _failure("test_my_softmax", softmax_answers.numpy_division_by_zero)
+        assert np.geterr() == before
+    finally:
+        np.seterr(**previous)
 
 
 def test_softmax_not_implemented_is_a_friendly_message():
