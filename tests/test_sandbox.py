@@ -133,12 +133,13 @@ def writes(targets, workdir):
     public_tests = PROJECT_ROOT / "public_tests.py"
     before = {path: path.read_bytes() for path in
               (public_tests, targets["report"] / "report.json", targets["other"] / "model.keras")}
-    site_packages = next(p for p in sys.path if p.endswith("site-packages"))
+    planted = Path(next(p for p in sys.path if p.endswith("site-packages"))) / \
+        f"planted_{uuid.uuid4().hex}.py"  # would be imported by every later kernel
     cases = {
         "public_tests": f"open({str(public_tests)!r}, 'a').write('# changed')",
         "report": f"open({str(targets['report'] / 'report.json')!r}, 'w').write('[]')",
         "other_submission": f"open({str(targets['other'] / 'model.keras')!r}, 'wb').write(b'x')",
-        "site_packages": f"open({site_packages + '/sitecustomize.py'!r}, 'w').write('x = 1')",
+        "site_packages": f"open({str(planted)!r}, 'w').write('x = 1')",
         "remount": "import subprocess\n"
                    "done = subprocess.run(['mount', '-o', 'remount,rw,bind', "
                    f"{str(Path(sys.prefix))!r}], capture_output=True, text=True)\n"
@@ -155,19 +156,19 @@ def writes(targets, workdir):
     run, printed = _run(["import os"] + [_attempt(label, code) for label, code in cases.items()],
                         workdir)
     after = {path: path.read_bytes() for path in before}
-    return run, printed, before, after, site_packages
+    return run, printed, before, after, planted
 
 
 @needs_sandbox
 @pytest.mark.parametrize("label", ["public_tests", "report", "other_submission", "site_packages",
                                    "remount", "root_of_sandbox", "tmp_past_its_size"])
 def test_nothing_outside_the_work_folder_can_be_written(writes, label):
-    run, printed, before, after, site_packages = writes
+    run, printed, before, after, planted = writes
     verdict = _verdicts(printed)[label]
     assert " BLOCKED " in verdict, verdict
-    assert before == after  # the files the cells aimed at are unchanged on the host
-    assert not (Path(site_packages) / "sitecustomize.py").exists() or label != "site_packages"
-    assert not (Path(sys.prefix) / "escaped.txt").exists()
+    # And on the host: the files the cells aimed at are unchanged, none was created.
+    assert before == after
+    assert not planted.exists() and not (Path(sys.prefix) / "escaped.txt").exists()
 
 
 @needs_sandbox
