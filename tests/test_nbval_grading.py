@@ -1,4 +1,5 @@
-"""Grading in CI: `python -m pytest --nbval lab2_multiclass.ipynb` in a released folder.
+"""Grading in CI: `python -m pytest --nbval lab2_multiclass.ipynb` in a released folder, and the
+released GitHub Classroom workflow's commands, which give each exercise its points.
 
 An honest student's notebook, completed and executed (outputs stored), passes nbval out of the
 box with the released pytest.ini, nbval_sanitize.cfg and conftest.py; a wrong answer fails, and
@@ -6,9 +7,28 @@ the summary names the exercise. Each run starts TensorFlow and trains (15-40 s),
 only two, started once per session (lab_submissions.nbval_runs; test_grading starts them early
 so that they overlap the grader's runs), and the wrong one stops at its first failure (-x).
 """
-import pytest
+import subprocess
 
-from lab_submissions import nbval_runs
+import nbformat
+import pytest
+import yaml
+
+from lab_submissions import (NOTEBOOK_NAME, WRONG_MODEL, WRONG_SOFTMAX, Background, completed,
+                             executed_solution, nbval_runs, released_folder, submission_folder,
+                             with_region)
+from instructor import spec
+from instructor.cells import graded_cells
+
+COMMAND_GRADER = "classroom-resources/autograding-command-grader@v1"
+# A wrong attempt at the optional challenge: the unshifted formula, which overflows.
+WRONG_CHALLENGE = ["    a = np.exp(z) / np.sum(np.exp(z))  # not shifted: overflows for large z"]
+
+
+def code_cell_number(folder, exercise, role="check"):
+    """nbval's number for a graded cell: its index among the code cells, from 0."""
+    notebook = nbformat.read(folder / NOTEBOOK_NAME, as_version=4)
+    index = graded_cells(notebook, role)[exercise][0]
+    return sum(cell.cell_type == "code" for cell in notebook.cells[:index])
 
 
 def test_completed_and_executed_notebook_passes_nbval_out_of_the_box(tmp_path_factory):
@@ -32,7 +52,11 @@ def test_a_wrong_answer_fails_and_names_its_exercise(tmp_path_factory):
     result = nbval_runs(tmp_path_factory)["wrong"].result()
     assert result.returncode == 1, result.stdout[-4000:] + result.stderr[-2000:]
     assert "test_my_softmax failed" in result.stdout
-    assert "Exercise 1 (my_softmax): FAILED in its check cell: AssertionError" in result.stdout
+    # nbval's "Cell N" counts code cells from 0: the summary names the exercise and that cell.
+    check = code_cell_number(nbval_runs(tmp_path_factory)["folders"]["wrong"], "exercise_1")
+    assert (f"Exercise 1 (my_softmax): FAILED in its check cell (nbval Cell {check}, shown as "
+            f"[{check + 1}] after Run All): AssertionError") in result.stdout
+    assert f"Cell {check} is Exercise 1 (my_softmax), check cell" in result.stdout
 
 
 @pytest.mark.parametrize("stored, fresh", [
@@ -71,3 +95,68 @@ def test_instructor_sanitize_reads_the_file_as_nbval_does():
     from instructor import SANITIZE_FILE
     from instructor.sanitize import load_patterns
     assert load_patterns() == get_sanitize_patterns(SANITIZE_FILE.read_text())
+
+
+def _classroom_tests(folder):
+    """(test name, command, points) of each autograding test of the released workflow, in order."""
+    workflow = yaml.safe_load((folder / ".github/workflows/grade.yml").read_text())
+    return [(step["with"]["test-name"], step["with"]["command"], step["with"]["max-score"])
+            for step in workflow["jobs"]["nbval"]["steps"] if step.get("uses") == COMMAND_GRADER]
+
+
+@pytest.fixture(scope="module")
+def classroom_runs(tmp_path_factory):
+    """The workflow's tests run in released folders holding an honest (executed), a partly wrong
+    and a wrong notebook: {name: {test name: (passed, output)}}. The gates (one nbval run each)
+    run side by side; the exercises' tests read what their gate wrote."""
+    release = released_folder(tmp_path_factory)
+    student = nbformat.read(release / NOTEBOOK_NAME, as_version=4)
+    solved = completed(student)
+    partly = with_region(with_region(solved, "exercise_1", WRONG_SOFTMAX),
+                         "challenge_stable_softmax", WRONG_CHALLENGE)
+    notebooks = {"honest": executed_solution(tmp_path_factory), "partly wrong": partly,
+                 "wrong": with_region(with_region(solved, "exercise_1", WRONG_SOFTMAX),
+                                      "exercise_2", WRONG_MODEL)}
+    root = tmp_path_factory.mktemp("classroom")
+    folders = {name: submission_folder(root, name.replace(" ", "-"), release, notebook)
+               for name, notebook in notebooks.items()}
+    tests = _classroom_tests(release)
+    gate_name, gate_command, _ = tests[0]
+    gates = {name: Background(["bash", "-c", gate_command], folder, root / f"log-{name}")
+             for name, folder in folders.items()}
+    runs = {}
+    for name, folder in folders.items():
+        finished = gates[name].result()
+        runs[name] = {gate_name: (finished.returncode == 0, finished.stdout + finished.stderr)}
+        for test_name, command, _ in tests[1:]:
+            result = subprocess.run(["bash", "-c", command], cwd=folder, capture_output=True,
+                                    text=True, timeout=120)
+            runs[name][test_name] = (result.returncode == 0, result.stdout + result.stderr)
+    return {"tests": tests, "runs": runs}
+
+
+def _points(classroom_runs, name):
+    return sum(points for test_name, _, points in classroom_runs["tests"]
+               if classroom_runs["runs"][name][test_name][0])
+
+
+def test_classroom_points_per_exercise(classroom_runs):
+    ex1, ex2 = spec.exercise("exercise_1"), spec.exercise("exercise_2")
+    runs = classroom_runs["runs"]
+    assert _points(classroom_runs, "honest") == spec.MAX_SCORE, runs["honest"]
+    assert _points(classroom_runs, "partly wrong") == ex2.points, runs["partly wrong"]
+    assert _points(classroom_runs, "wrong") == 0, runs["wrong"]
+    assert runs["partly wrong"][ex2.title][0] and not runs["partly wrong"][ex1.title][0]
+    assert "test_my_softmax failed" in runs["partly wrong"][ex1.title][1] or \
+        "AssertionError" in runs["partly wrong"][ex1.title][1]
+
+
+def test_classroom_gate_passes_only_the_honest_notebook(classroom_runs):
+    gate = classroom_runs["tests"][0][0]
+    runs = classroom_runs["runs"]
+    passed, output = runs["honest"][gate]
+    assert passed, output[-4000:]
+    assert "Exercise 1 (my_softmax): passed" in output and "Exercise 2 (model): passed" in output
+    for name in ("partly wrong", "wrong"):
+        assert not runs[name][gate][0]
+    assert "Exercise 2 (model): FAILED in its check cell" in runs["wrong"][gate][1]
