@@ -74,6 +74,16 @@ def main(argv=None):
                             "user namespaces): student code then runs with your rights, so do it "
                             "only in a throwaway VM or container; records say \"sandboxed\": false")
 
+    nbgrader = commands.add_parser(
+        "export-nbgrader", help="write an nbgrader course folder",
+        description="Write an nbgrader course folder: nbgrader_config.py and source/"
+                    "lab2_multiclass/ (the notebook with nbgrader's solution and hidden-test "
+                    "markers, graded test cells worth the spec's points, helpers, data, images). "
+                    "Then run nbgrader generate_assignment lab2_multiclass in it.")
+    nbgrader.add_argument("out_dir", type=Path, help="the course folder (must be empty or new)")
+    nbgrader.add_argument("--force", action="store_true",
+                          help="write into a non-empty folder, overwriting the export's files")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "release":
@@ -82,6 +92,8 @@ def main(argv=None):
             return _merge_reports(args)
         if args.command == "export-gradescope":
             return _export_gradescope(args)
+        if args.command == "export-nbgrader":
+            return _export_nbgrader(args)
         return _grade(args, parser)
     except NotebookError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -105,6 +117,22 @@ def _release(args):
     if hinted:
         print(f"Note: the notebook's hints show {len(hinted)} solution line(s) verbatim: "
               + "; ".join(f"`{line}`" for line in hinted))
+    return 0
+
+
+def _export_nbgrader(args):
+    from instructor.nbgrader_export import ASSIGNMENT, write_course
+    from instructor.release import ReleaseError
+
+    try:
+        written = write_course(args.out_dir, force=args.force)
+    except ReleaseError as error:  # ExportError included
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"Wrote the nbgrader course to {args.out_dir} ({len(written)} files):")
+    for name in written:
+        print(f"  {name}")
+    print(f"Next, in {args.out_dir}: nbgrader generate_assignment {ASSIGNMENT}")
     return 0
 
 

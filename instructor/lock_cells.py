@@ -43,14 +43,7 @@ def lock_cells(notebook):
       NotebookError: an exercise of the spec has no check cell or no solution cell in the
         notebook (its metadata ``lab`` was lost), so the rule cannot say which cells to lock.
     """
-    for role in ("solution", "check"):
-        found = graded_cells(notebook, role)
-        missing = [item.id for item in spec.EXERCISES if item.id not in found]
-        if missing:
-            raise NotebookError(
-                f"cannot lock cells: no {role} cell for {', '.join(missing)} (expected a code cell "
-                f"with metadata lab = {{\"exercise\": <id>, \"role\": \"{role}\"}}); restore the "
-                f"cell's metadata in the source notebook")
+    require_graded_cells(notebook, "lock cells")
     locked = []
     for index, cell in enumerate(notebook.cells):
         if stays_editable(cell):
@@ -60,6 +53,21 @@ def lock_cells(notebook):
             cell.metadata.update(LOCKED)
             locked.append(index)
     return locked
+
+
+def require_graded_cells(notebook, action):
+    """Raise NotebookError unless every exercise of the spec has a solution and a check cell.
+
+    ``action`` says what cannot be done without them, e.g. "lock cells".
+    """
+    for role in ("solution", "check"):
+        found = graded_cells(notebook, role)
+        missing = [item.id for item in spec.EXERCISES if item.id not in found]
+        if missing:
+            raise NotebookError(
+                f"cannot {action}: no {role} cell for {', '.join(missing)} (expected a code cell "
+                f"with metadata lab = {{\"exercise\": <id>, \"role\": \"{role}\"}}); restore the "
+                f"cell's metadata in the source notebook")
 
 
 def is_locked(cell):

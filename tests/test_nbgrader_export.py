@@ -1,0 +1,305 @@
+"""The nbgrader export (python -m instructor export-nbgrader), checked with the real nbgrader.
+
+The fast tests read the exported notebook: nbgrader's own metadata validator, the points from the
+spec, the markers, the embedded hidden checks (run here on good and wrong softmaxes), the errors.
+The slow test is a whole nbgrader round: ``nbgrader generate_assignment``, three submissions
+made from nbgrader's release with tests/lab_submissions.py's helpers, ``nbgrader autograde``, and
+the scores in nbgrader's gradebook compared with this project's grader on the same notebooks.
+nbgrader runs each notebook itself (15-40 s each): three submissions, one module fixture.
+
+    python -m pytest -o addopts="" tests/test_nbgrader_export.py
+"""
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+import lab_submissions as subs
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from instructor import NOTEBOOK_NAME, hidden_checks, nbgrader_hidden, spec  # noqa: E402
+from instructor.cells import NotebookError, graded_cells, read_notebook, solution_regions  # noqa: E402
+from instructor.lock_cells import stays_editable  # noqa: E402
+from instructor.nbgrader_export import (ASSIGNMENT, BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN,  # noqa: E402
+                                        END_SOLUTION, ExportError, hidden_region,
+                                        make_nbgrader_notebook)
+from instructor.release import leaked_solution_lines  # noqa: E402
+
+nbgrader_api = pytest.importorskip(
+    "nbgrader.api", reason="nbgrader is a developer dependency: python -m pip install -r "
+                           "requirements-dev.txt")
+from nbgrader.nbgraderformat import MetadataValidator  # noqa: E402
+
+
+def reference_softmax(z):
+    ez = np.exp(np.asarray(z, dtype=np.float64) - np.max(z))
+    return ez / np.sum(ez)
+
+
+@pytest.fixture(scope="module")
+def source():
+    return read_notebook(ROOT / NOTEBOOK_NAME)
+
+
+@pytest.fixture(scope="module")
+def exported(source):
+    return make_nbgrader_notebook(source)
+
+
+def nbgrader_cells(notebook):
+    return {cell.metadata["nbgrader"]["grade_id"]: (index, cell)
+            for index, cell in enumerate(notebook.cells) if "nbgrader" in cell.metadata}
+
+
+# --- the notebook in nbgrader's format ---------------------------------------------------------
+
+def test_nbgrader_accepts_the_metadata(exported):
+    MetadataValidator().validate_nb(exported)  # raises nbgrader's ValidationError otherwise
+    ids = [cell.metadata["nbgrader"]["grade_id"] for cell in exported.cells
+           if "nbgrader" in cell.metadata]
+    assert len(ids) == len(set(ids)), "grade_ids must be unique"
+
+
+def test_graded_check_cells_carry_the_spec_points_and_the_optional_one_none(exported):
+    cells = nbgrader_cells(exported)
+    total = 0
+    for exercise in spec.EXERCISES:
+        _, check = cells[f"{exercise.id}_check"]
+        meta = check.metadata["nbgrader"]
+        assert meta["locked"] is True and meta["solution"] is False
+        assert check.source.startswith(exercise.check_call)
+        if exercise.optional:
+            assert meta["grade"] is False and "points" not in meta
+            assert BEGIN_HIDDEN not in check.source
+        else:
+            assert meta["grade"] is True and meta["points"] == exercise.points
+            total += meta["points"]
+        _, solution = cells[exercise.id]
+        assert solution.metadata["nbgrader"]["solution"] is True
+        assert solution.metadata["nbgrader"]["locked"] is False
+    assert total == spec.MAX_SCORE
+
+
+def test_solution_regions_sit_between_the_markers(exported, source):
+    regions = solution_regions(source)
+    for exercise, (_, cell) in graded_cells(exported, "solution").items():
+        lines = cell.source.split("\n")
+        begin = [i for i, line in enumerate(lines) if line.strip() == BEGIN_SOLUTION]
+        end = [i for i, line in enumerate(lines) if line.strip() == END_SOLUTION]
+        assert len(begin) == len(end) == 1, exercise
+        assert lines[begin[0] + 1:end[0]] == regions[exercise]
+        assert "START CODE HERE" in lines[begin[0] - 1] and "END CODE HERE" in lines[end[0] + 1]
+
+
+def test_cells_the_release_locks_are_read_only_in_nbgrader(exported):
+    for index, cell in enumerate(exported.cells):
+        meta = cell.metadata.get("nbgrader")
+        if stays_editable(cell):
+            assert meta is not None and meta["solution"], index
+        else:
+            assert meta is not None and meta["locked"] is True, (index, cell.source[:60])
+    assert not any(cell.outputs for cell in exported.cells if cell.cell_type == "code")
+
+
+SOFTMAXES = {  # name: the student's my_softmax, as source
+    "reference": "def my_softmax(z):\n    ez = np.exp(z - np.max(z))\n    return ez / np.sum(ez)\n",
+    "divides_by_sum_of_z": "def my_softmax(z):\n    return np.exp(z) / np.sum(z)\n",
+    # passes float inputs, but np.zeros_like copies the dtype of an integer input
+    "integer_copy": ("def my_softmax(z):\n    out = np.zeros_like(z)\n"
+                     "    out[:] = np.exp(z - np.max(z)) / np.sum(np.exp(z - np.max(z)))\n"
+                     "    return out\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SOFTMAXES))
+def test_embedded_hidden_checks_run_without_the_instructor_package(exported, tmp_path, name):
+    """The hidden region of Exercise 1 runs as nbgrader runs it: in a folder holding only the
+    lab's public_tests.py, where the instructor package cannot be imported."""
+    _, check = nbgrader_cells(exported)["exercise_1_check"]
+    lines = check.source.split("\n")
+    region = "\n".join(lines[lines.index(BEGIN_HIDDEN) + 1:lines.index(END_HIDDEN)])
+    shutil.copyfile(ROOT / "public_tests.py", tmp_path / "public_tests.py")
+    script = tmp_path / "cell.py"
+    script.write_text("import importlib.util\n"
+                      "assert importlib.util.find_spec('instructor') is None\n"
+                      "import numpy as np\n" + SOFTMAXES[name] + region + "\n")
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=300)
+    if name == "reference":
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert "Exercise 1 (my_softmax): hidden checks passed" in run.stdout
+    else:
+        assert run.returncode == 1, run.stderr[-3000:]
+        assert "AssertionError: Exercise 1 (my_softmax): the hidden checks failed" in run.stderr
+        assert "hidden input" in run.stderr
+        if name == "integer_copy":  # only the hidden integer input catches it
+            assert "int64): your function returned whole numbers" in run.stderr
+
+
+def test_bridge_reports_what_the_grader_reports():
+    def in_place(z):
+        z -= np.max(z)
+        return reference_softmax(z)
+
+    assert nbgrader_hidden.softmax_failures(hidden_checks, reference_softmax) == []
+    failures = nbgrader_hidden.softmax_failures(hidden_checks, in_place)
+    assert failures and all("changed its input" in failure for failure in failures)
+    raising = nbgrader_hidden.softmax_failures(hidden_checks, lambda z: 1 / 0)
+    assert len(raising) == len(hidden_checks.softmax_inputs())
+    assert "raised ZeroDivisionError" in raising[0]
+    with pytest.raises(AssertionError, match="- one\n- two"):
+        nbgrader_hidden.assert_passes("Exercise 9", ["one", "two"])
+
+
+def test_a_delimiter_in_the_text_is_refused(source):
+    notebook = copy.deepcopy(source)
+    notebook.cells[0].source += "\n\nWrite ### BEGIN SOLUTION here."
+    with pytest.raises(ExportError, match=r"cell 0 contains nbgrader's delimiter"):
+        make_nbgrader_notebook(notebook)
+
+
+def test_a_lost_check_cell_is_a_clear_error(source):
+    notebook = copy.deepcopy(source)
+    _, cell = graded_cells(notebook, "check")["exercise_1"]
+    del cell.metadata["lab"]
+    with pytest.raises(NotebookError, match=r"cannot export to nbgrader: no check cell for exercise_1"):
+        make_nbgrader_notebook(notebook)
+
+
+def test_an_unknown_exercise_kind_is_a_clear_error():
+    odd = spec.Exercise(id="exercise_9", title="Exercise 9", short="ex9", points=10,
+                        check_function="test_x", check_call="test_x(x)", records=("x",),
+                        kind="essay")
+    with pytest.raises(ExportError, match=r"no hidden test for kind 'essay'"):
+        hidden_region(odd)
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+def export(out_dir, *options):
+    return subprocess.run([sys.executable, "-m", "instructor", "export-nbgrader", str(out_dir),
+                           *options], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_command_writes_the_course_and_refuses_a_non_empty_folder(tmp_path):
+    first = export(tmp_path / "course")
+    assert first.returncode == 0, first.stderr
+    folder = tmp_path / "course" / "source" / ASSIGNMENT
+    for name in ("lab2_multiclass.ipynb", "autils.py", "lab_utils_softmax.py", "public_tests.py",
+                 "data/ex3data1.mat", "images/network_diagram.svg"):
+        assert (folder / name).is_file(), name
+    assert "c.Execute.timeout" in (tmp_path / "course" / "nbgrader_config.py").read_text()
+    assert not (folder / "instructor").exists() and not (folder / "hidden_checks.py").exists()
+    again = export(tmp_path / "course")
+    assert again.returncode == 2 and "not empty" in again.stderr and "--force" in again.stderr
+    assert export(tmp_path / "course", "--force").returncode == 0
+
+
+# --- a real nbgrader round ----------------------------------------------------------------------
+
+STUDENTS = {  # name: (what to change in the completed notebook, points expected per exercise)
+    "alice": ({}, {item.id: item.points for item in spec.GRADED}),
+    "bob": ({"exercise_1": subs.WRONG_SOFTMAX},
+            {item.id: 0 if item.id == "exercise_1" else item.points for item in spec.GRADED}),
+    "carol": ({"exercise_2": subs.WRONG_MODEL,
+               "challenge_stable_softmax": ["    a = np.exp(z) / np.sum(np.exp(z))  # overflows"]},
+              {item.id: 0 if item.id == "exercise_2" else item.points for item in spec.GRADED}),
+}
+
+
+def nbgrader(course, *args):
+    command = [sys.executable, "-m", "nbgrader", *args]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0", **subs.ONE_THREAD)
+    env = {key: value for key, value in env.items() if not key.startswith("PYTEST_")}
+    return subprocess.run(command, cwd=course, capture_output=True, text=True, env=env,
+                          timeout=1800)
+
+
+@pytest.fixture(scope="module")
+def graded_course(tmp_path_factory):
+    """The course after generate_assignment and autograde, and our grader's report on the same
+    submitted notebooks (run at the same time as nbgrader's autograde)."""
+    course = tmp_path_factory.mktemp("nbgrader") / "course"
+    assert export(course).returncode == 0
+    generated = nbgrader(course, "generate_assignment", ASSIGNMENT)
+    assert generated.returncode == 0, generated.stdout[-3000:] + generated.stderr[-3000:]
+    release = course / "release" / ASSIGNMENT
+    student = nbformat.read(release / NOTEBOOK_NAME, as_version=4)
+    for name, (changes, _) in STUDENTS.items():
+        notebook = subs.completed(student)
+        for exercise, lines in changes.items():
+            notebook = subs.with_region(notebook, exercise, lines)
+        folder = course / "submitted" / name / ASSIGNMENT
+        shutil.copytree(release, folder)
+        nbformat.write(notebook, folder / NOTEBOOK_NAME)
+    ours = subs.grade_in_background(
+        [course / "submitted" / name / ASSIGNMENT for name in STUDENTS],
+        course.parent / "our-grader-log", "--report-dir", course.parent / "our-report", "--jobs", "1")
+    autograded = nbgrader(course, "autograde", ASSIGNMENT)
+    ours_done = ours.result()
+    assert autograded.returncode == 0, autograded.stdout[-3000:] + autograded.stderr[-3000:]
+    report = json.loads((course.parent / "our-report" / "report.json").read_text())
+    return course, release, report, ours_done
+
+
+def test_generated_release_hides_solutions_and_hidden_tests_and_locks_checks(graded_course, source):
+    _, release, _, _ = graded_course
+    student = nbformat.read(release / NOTEBOOK_NAME, as_version=4)
+    assert leaked_solution_lines(source, student) == []
+    text = nbformat.writes(student)
+    for secret in ("HIDDEN TESTS", "SECRET_SEED", "softmax_failures", "BEGIN SOLUTION"):
+        assert secret not in text, secret
+    for exercise in spec.EXERCISES:
+        _, check = graded_cells(student, "check")[exercise.id]
+        assert check.source.strip() == exercise.check_call
+        assert check.metadata["editable"] is False and check.metadata["deletable"] is False
+        _, solution = graded_cells(student, "solution")[exercise.id]
+        assert solution.metadata.get("editable", True) is True
+
+
+def test_autograde_scores_match_our_grader(graded_course):
+    course, _, report, ours_done = graded_course
+    # submitted/<student>/<assignment>/<notebook>: the student is the notebook's grandparent.
+    ours = {Path(record["notebook"]).parents[1].name: record for record in report["submissions"]}
+    assert set(ours) == set(STUDENTS), (sorted(ours), ours_done.stdout[-2000:])
+    with nbgrader_api.Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for name, (_, expected) in STUDENTS.items():
+            notebook = gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, name)
+            scores = {grade.name.removesuffix("_check"): grade.score for grade in notebook.grades
+                      if grade.name.endswith("_check")}
+            theirs_total = gradebook.find_submission(ASSIGNMENT, name).score
+            our_points = {exercise: result["points"]
+                          for exercise, result in ours[name]["exercises"].items()
+                          if exercise in expected}
+            print(f"[nbgrader] {name}: nbgrader {scores} = {theirs_total}; ours {our_points} = "
+                  f"{ours[name]['score']} ({ours[name]['status']})")
+            assert scores == expected, (name, scores)
+            assert our_points == expected, (name, ours[name]["exercises"])
+            assert theirs_total == ours[name]["score"] == sum(expected.values())
+
+
+def test_autograded_notebook_shows_the_public_check_message(graded_course):
+    course, _, _, _ = graded_course
+    bob = nbformat.read(course / "autograded" / "bob" / ASSIGNMENT / NOTEBOOK_NAME, as_version=4)
+    _, check = graded_cells(bob, "check")["exercise_1"]
+    errors = [output for output in check.outputs if output.output_type == "error"]
+    assert errors and errors[0].ename == "AssertionError"
+    assert "test_my_softmax failed" in errors[0].evalue
+    assert BEGIN_HIDDEN in check.source  # nbgrader put the hidden tests back to grade
+    # carol's optional challenge overflows: its check says so, and Run All went on.
+    carol = nbformat.read(course / "autograded" / "carol" / ASSIGNMENT / NOTEBOOK_NAME, as_version=4)
+    _, challenge = graded_cells(carol, "check")["challenge_stable_softmax"]
+    assert "test_my_softmax_stable failed" in "".join(
+        output.get("text", "") + output.get("evalue", "") for output in challenge.outputs)
+    _, model_check = graded_cells(carol, "check")["exercise_2"]
+    assert model_check.execution_count is not None
