@@ -37,6 +37,14 @@ def read_shard_report(report_dir):
         raise MergeError(f"{path}: this report was not graded with --shard K/N, so it cannot be "
                          f"merged; grade each part with `python -m instructor grade --shard K/N "
                          f"... --report-dir DIR`")
+    shard = document["shard"]
+    well_formed = (isinstance(shard.get("index"), int) and isinstance(shard.get("count"), int)
+                   and isinstance(shard.get("all"), list) and isinstance(shard.get("graded"), list)
+                   and isinstance(document.get("submissions"), list))
+    if not well_formed:
+        raise MergeError(f"{path}: its \"shard\" entry or its submissions are not what "
+                         f"`grade --shard` writes (index, count, all, graded); grade this shard "
+                         f"again")
     return document
 
 

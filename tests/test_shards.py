@@ -87,6 +87,14 @@ def test_merge_refuses_overlapping_missing_and_mismatched_shards(tmp_path):
         merge_reports(merged, [one, plain])
     with pytest.raises(MergeError, match="no report.json"):
         merge_reports(merged, [one, tmp_path / "nowhere"])
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    (edited / "report.json").write_text(json.dumps({"shard": {"index": "2"}, "submissions": []}))
+    with pytest.raises(MergeError, match="not what `grade --shard` writes"):
+        merge_reports(merged, [one, edited])
+    (edited / "report.json").write_text("{ cut short")
+    with pytest.raises(MergeError, match="not a readable grading report"):
+        merge_reports(merged, [one, edited])
     with pytest.raises(MergeError, match="folder of its own"):
         merge_reports(one, [one, two])
     assert not merged.exists()
