@@ -15,9 +15,10 @@ measurements taken in turn so that a busy moment of the machine spreads over all
   check that the Keras weights are bit-identical in every fresh process;
 - the grading of one submission, ``python -m instructor grade`` on a copy of the source notebook,
   in the grader's sandbox and with ``--no-sandbox``, taken in turn: their difference is the
-  sandbox's overhead on a whole grading; and the sandbox's own cost, measured alone: a kernel
-  started, one cell run and the kernel stopped by the project's kernel runner, with and without
-  the sandbox.
+  sandbox's overhead on a whole grading; the notebook run by the grader's kernel runner with and
+  without the sandbox, wall time and the kernel's CPU time (which a busy machine barely
+  changes); and the sandbox's own cost, measured alone: a kernel started, one cell run and the
+  kernel stopped, with and without the sandbox.
 
 The Keras training is a faithful copy of the notebook's cells (``MODEL_CODE`` and
 ``TRAINING_CODE`` below, run with ``exec``); the table says so when the notebook no longer
@@ -29,7 +30,6 @@ import hashlib
 import json
 import os
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -169,6 +169,31 @@ def _iso_seconds(stamp):
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
+def worker_runner_notebook(mode):
+    """The notebook run by the grader's kernel runner in a work folder like the grader's, with
+    or without the sandbox: wall seconds and the CPU seconds of every process of the kernel
+    (the runner's watchdog sums them; the sandbox's processes are not all reaped by this one,
+    so operating-system accounting of children would miss them)."""
+    sys.path.insert(0, str(ROOT))
+    import nbformat
+    from instructor import ASSET_DIRS, DATA_FILES, HELPER_FILES
+    from instructor.kernel_run import run_notebook
+
+    with tempfile.TemporaryDirectory(prefix="bench-runner-") as workdir:
+        for name in HELPER_FILES + DATA_FILES:
+            (Path(workdir) / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(ROOT / name, Path(workdir) / name)
+        for name in ASSET_DIRS:
+            shutil.copytree(ROOT / name, Path(workdir) / name)
+        notebook = nbformat.read(NOTEBOOK, as_version=4)
+        run = run_notebook(notebook, workdir, cell_timeout=600, sandboxed=mode == "sandboxed",
+                           threads=os.cpu_count() or 1)
+    failed = [cell for cell in run.cells if cell.status != "ok"]
+    if failed:
+        raise RuntimeError(f"runner notebook ({mode}): {failed[0]}")
+    print(json.dumps({"seconds": run.seconds, "cpu_seconds": run.cpu_seconds}))
+
+
 def worker_kernel_start(mode):
     """Seconds for the kernel runner to start a kernel, run ``x = 1`` and stop it."""
     sys.path.insert(0, str(ROOT))
@@ -186,7 +211,7 @@ def worker_kernel_start(mode):
 
 
 WORKERS = {"keras": worker_keras, "numpy": worker_numpy, "notebook": worker_notebook,
-           "kernel_start": worker_kernel_start}
+           "kernel_start": worker_kernel_start, "runner_notebook": worker_runner_notebook}
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,22 +250,17 @@ def grader_command():
 
 
 def time_grading(command, submission):
-    """(wall seconds, CPU seconds, verdict) of grading one submission.
+    """(wall seconds, verdict) of grading one submission.
 
-    CPU seconds add up the grader and every process it waited for (its kernel, the sandbox):
-    unlike wall time, they barely grow when other jobs share the machine. Exit code 1 means the
-    grader finished and found a problem with the submission (the verdict says which); that is
-    still a complete grading. Any other failure raises RuntimeError.
+    Exit code 1 means the grader finished and found a problem with the submission (the verdict
+    says which); that is still a complete grading. Any other failure raises RuntimeError.
     """
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall, proc = run(command + [str(submission)])
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if proc.returncode not in (0, 1):
         tail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:] or [""]
         raise RuntimeError(f"exit code {proc.returncode}: {tail[0][:80]}")
     verdict = re.search(rf"^\s+{re.escape(submission.parent.name)}: (.+?) \(", proc.stdout, re.M)
-    return wall, cpu, verdict.group(1) if verdict else f"exit code {proc.returncode}"
+    return wall, verdict.group(1) if verdict else f"exit code {proc.returncode}"
 
 
 def code_in_notebook(code):
@@ -283,7 +303,8 @@ def main():
     grade_cmd, grade_missing = grader_command()
     load_before = os.getloadavg()[0]
     results = {key: [] for key in ("import_tf", "import_keras", "keras", "numpy", "notebook", "grade",
-                                   "grade_unsandboxed", "kernel_sandboxed", "kernel_unsandboxed")}
+                                   "grade_unsandboxed", "kernel_sandboxed", "kernel_unsandboxed",
+                                   "runner_sandboxed", "runner_unsandboxed")}
     failures = {}
     with tempfile.TemporaryDirectory(prefix="bench_lab_") as tmp:
         copy = Path(tmp) / NOTEBOOK.name
@@ -302,6 +323,8 @@ def main():
                 steps.append(("grade", lambda: time_grading(grade_cmd, submission)))
                 steps.append(("grade_unsandboxed",
                               lambda: time_grading(grade_cmd + ["--no-sandbox"], submission)))
+            steps.append(("runner_sandboxed", lambda: run_worker("runner_notebook", "sandboxed")))
+            steps.append(("runner_unsandboxed", lambda: run_worker("runner_notebook", "plain")))
             for _ in range(3):  # cheap, and the difference is small: more samples
                 steps.append(("kernel_sandboxed", lambda: run_worker("kernel_start", "sandboxed")))
                 steps.append(("kernel_unsandboxed", lambda: run_worker("kernel_start", "plain")))
@@ -383,21 +406,17 @@ def print_table(runs, results, failures, grade_missing, load):
 
     if results["grade"]:
         sandboxed = results["grade"]
-        verdicts = "; ".join(sorted({verdict for *_, verdict in sandboxed}))
-        timed("grading one submission", [wall for wall, *_ in sandboxed], "< 12",
+        verdicts = "; ".join(sorted({verdict for _, verdict in sandboxed}))
+        timed("grading one submission", [wall for wall, _ in sandboxed], "< 12",
               f"python -m instructor grade, sandboxed; verdict: {verdicts}")
-        timed("  its CPU time (grader + kernel)", [cpu for _, cpu, _ in sandboxed], "",
-              "grows little with the machine's load")
         plain = results["grade_unsandboxed"]
         if plain:
-            timed("  the same, --no-sandbox", [wall for wall, *_ in plain], "",
+            timed("  the same, --no-sandbox", [wall for wall, _ in plain], "",
                   "taken in turn with the sandboxed gradings")
-            timed("  its CPU time (grader + kernel)", [cpu for _, cpu, _ in plain])
-            for what, index in (("wall", 0), ("CPU", 1)):
-                overhead = (statistics.median(r[index] for r in sandboxed)
-                            - statistics.median(r[index] for r in plain))
-                rows.append((f"  sandbox overhead, {what} (difference)", overhead, None, None, "s",
-                             "", "of the medians; noise when under the min-max spread"))
+            rows.append(("  sandbox overhead, wall (difference)",
+                         statistics.median(w for w, _ in sandboxed)
+                         - statistics.median(w for w, _ in plain), None, None, "s", "",
+                         "of the medians; noise when under the min-max spread"))
         elif "grade_unsandboxed" in failures:
             missing("  the same, --no-sandbox", "grade_unsandboxed")
     elif "grade" in failures:
@@ -406,6 +425,20 @@ def print_table(runs, results, failures, grade_missing, load):
         rows.append(("grading one submission", None, None, None, "", "",
                      f"n/a (grader not available: {grade_missing})"))
 
+    sandboxed, plain = results["runner_sandboxed"], results["runner_unsandboxed"]
+    if sandboxed and plain:
+        for what, key, unit in (("wall", "seconds", "s"), ("kernel CPU", "cpu_seconds", "s")):
+            timed(f"notebook in the grader's runner, sandbox, {what}",
+                  [r[key] for r in sandboxed])
+            timed(f"  the same without the sandbox, {what}", [r[key] for r in plain])
+            rows.append((f"  sandbox overhead, {what} (difference)",
+                         statistics.median(r[key] for r in sandboxed)
+                         - statistics.median(r[key] for r in plain), None, None, unit, "",
+                         "CPU grows little with the machine's load" if key != "seconds" else ""))
+    else:
+        for key in ("runner_sandboxed", "runner_unsandboxed"):
+            if key in failures:
+                missing(f"notebook in the grader's runner ({key})", key)
     sandboxed, plain = results["kernel_sandboxed"], results["kernel_unsandboxed"]
     if sandboxed and plain:
         timed("kernel start + 1 cell + stop, sandbox", [r["seconds"] for r in sandboxed], "",
