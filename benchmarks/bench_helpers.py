@@ -28,8 +28,26 @@ class FakeModel:
     def __init__(self, logits):
         self.logits = logits
 
-    def predict(self, X, verbose="auto"):
+    def predict(self, X, batch_size=None, verbose="auto"):
         return self.logits[: len(X)]
+
+
+def one_axes_per_digit(X, y, n_rows=8, n_cols=8):
+    """The grid drawn the way autils did before its mosaic: one axes per digit. Kept here only
+    to show what the mosaic saves."""
+    import autils
+    import matplotlib.pyplot as plt
+
+    indices = autils.sample_indices(len(X), n_rows * n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(5.5, 6.1))
+    for ax, index in zip(axes.flat, indices):
+        ax.imshow(autils.digit_image(X[index]), cmap="gray", interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(str(y[index, 0]), fontsize=8, pad=2)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.01, top=0.91, wspace=0.12, hspace=0.45)
+    plt.close(fig)
+    return fig
 
 
 def render_png(figure):
@@ -75,8 +93,9 @@ def main():
 
     figures = [
         ("plt_act_trio()", autils.plt_act_trio),
-        ("display_digit(X[1015], 2)", lambda: autils.display_digit(X[1015], 2)),
+        ("display_digit(X[1002], 2)", lambda: autils.display_digit(X[1002], 2)),
         ("display_digit_grid(X, y)", lambda: autils.display_digit_grid(X, y)),
+        ("  before: one axes per digit", lambda: one_axes_per_digit(X, y)),
         ("plot_loss_tf(40 epochs)", lambda: autils.plot_loss_tf({"loss": list(np.linspace(2, 0.1, 40))})),
         ("display_predictions(X, y, y_pred)", lambda: autils.display_predictions(X, y, y_pred)),
         ("plot_errors(X, y, y_pred)", lambda: autils.plot_errors(X, y, y_pred)),
