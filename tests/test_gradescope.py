@@ -13,7 +13,7 @@ import zipfile
 import nbformat
 import pytest
 
-from lab_submissions import (ROOT, WRONG_SOFTMAX, completed, released_folder, source_notebook,
+from lab_submissions import (WRONG_SOFTMAX, completed, released_folder, source_notebook,
                              with_region)
 from instructor import spec
 from instructor.__main__ import main
