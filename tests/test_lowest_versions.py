@@ -127,3 +127,22 @@ def test_ci_runs_the_lowest_versions_check_after_the_tests_and_fails_with_it():
     commands = [line.strip() for line in ci.splitlines()]
     check = commands.index("python tools/check_lowest_versions.py")
     assert check > commands.index('python -m pytest --junitxml="$report"')
+
+
+def test_the_check_refuses_to_replace_a_folder_that_is_not_a_venv(tmp_path):
+    from check_lowest_versions import make_venv
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(SystemExit) as stop:
+        make_venv(tmp_path, reuse=False)
+    assert f"--venv {tmp_path}: expected a virtual environment to replace" in str(stop.value)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_the_check_refuses_to_replace_the_environment_running_it(tmp_path, monkeypatch):
+    from check_lowest_versions import make_venv
+    (tmp_path / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    with pytest.raises(SystemExit) as stop:
+        make_venv(tmp_path, reuse=False)
+    assert "that is the environment running this script" in str(stop.value)
+    assert (tmp_path / "pyvenv.cfg").exists()

@@ -94,9 +94,10 @@ def main(argv=None):
     venv = args.venv.resolve()
 
     requirements_text = REQUIREMENTS.read_text(encoding="utf-8")
+    lowest_text = LOWEST.read_text(encoding="utf-8")
     try:
-        problems = sync_problems(requirements_text, LOWEST.read_text(encoding="utf-8"))
-        pins = pins_in_effect(requirements_text, read_pins(LOWEST.read_text(encoding="utf-8")))
+        problems = sync_problems(requirements_text, lowest_text)
+        pins = pins_in_effect(requirements_text, read_pins(lowest_text))
     except BoundsError as error:
         sys.exit(f"--- {error}")
     if problems:
