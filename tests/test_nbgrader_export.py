@@ -205,6 +205,13 @@ def test_command_writes_the_course_and_refuses_a_non_empty_folder(tmp_path):
     assert export(tmp_path / "course", "--force").returncode == 0
 
 
+def test_command_refuses_the_project_folder():
+    refused = export(ROOT)
+    assert refused.returncode == 2
+    assert "instructor's project" in refused.stderr and "somewhere else" in refused.stderr
+    assert not (ROOT / "source").exists() and not (ROOT / "nbgrader_config.py").exists()
+
+
 # --- a real nbgrader round ----------------------------------------------------------------------
 
 STUDENTS = {  # name: (what to change in the completed notebook, points expected per exercise)
