@@ -37,7 +37,6 @@ import base64
 import io
 import json
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -63,6 +62,11 @@ FIGURE_HELPERS = ("plt_act_trio", "plt_relu_explorer", "plt_softmax", "display_d
                   "plot_confusion_matrix", "plot_first_layer_weights")
 # Browser messages that say a widget did not work (these fail the test even as warnings).
 WIDGET_TROUBLE = re.compile(r"widget|model class|\bcomms?\b|Error displaying", re.IGNORECASE)
+# JupyterLab's warning that a plugin took over 5 s to start: it names plugins of the widgets
+# extension too, but says only that the machine was busy (seen at a load average of 26 on 2
+# cores); the widgets' own failures are still caught above.
+SLOW_PLUGIN = re.compile(r"^Plugin \S+ (\(with \d+ dependants\) took [\d.]+ms to activate|"
+                         r"is taking too long to activate)\.$")
 # Console errors known to be harmless, with the reason. Empty: none was seen on JupyterLab 4.6.
 ALLOWED_CONSOLE_ERRORS = ()
 # Notebook 7.6.5 throws this page error on every page load, with no settings of ours and no
@@ -300,7 +304,8 @@ def assert_no_browser_problems(lab, also_allowed=()):
                 if not any(re.search(allowed, text)
                            for allowed, _ in ALLOWED_CONSOLE_ERRORS + tuple(also_allowed))]
     widget_warnings = [(kind, text) for kind, text in lab.console
-                       if kind == "warning" and WIDGET_TROUBLE.search(text)]
+                       if kind == "warning" and WIDGET_TROUBLE.search(text)
+                       and not SLOW_PLUGIN.match(text)]
     assert not problems and not widget_warnings, (
         "the browser reported problems:\n"
         + "\n".join(f"  {kind}: {text[:300]}" for kind, text in problems + widget_warnings))
@@ -536,9 +541,10 @@ def test_student_release_stops_at_each_unfinished_exercise(student_release, lab,
 def test_student_cannot_delete_or_edit_a_check_cell(student_release, lab, artifacts):
     """The release's locks hold in JupyterLab: the delete command (keys and menu) and typing
     leave the check cell of Exercise 1 as it is, while its solution cell takes the typing."""
-    locked_copy = student_release.parent / "locks"  # the other test's release stays untouched
+    # A release of its own: the other test saves its run (widget outputs) into student/.
+    locked_copy = student_release.parent / "locks"
     if not locked_copy.exists():
-        shutil.copytree(student_release, locked_copy)
+        release_student_version(locked_copy)
     notebook_path = locked_copy / NOTEBOOK
     cells = load_notebook(notebook_path)["cells"]
     check = find_cell(cells, EXERCISE_CHECKS["exercise_1"], check_of="exercise_1")
