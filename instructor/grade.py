@@ -4,19 +4,19 @@ For one submission (:func:`grade_submission`):
 
 1. read the notebook (a broken file is reported, not fatal) and scan it statically for tampering;
 2. copy the INSTRUCTOR's helper modules, data and images into a new temporary working directory
-   (never the submission's own copies), and the instructor's public_tests.py into a second,
-   private directory for the probes;
-3. run the notebook in a fresh kernel there (per-cell time limit, memory limit): the baseline
-   probe first, then every code cell (errors are recorded and the run goes on), then the
-   extract probe (after writing the hidden inputs, so the student's cells never see them);
-4. grade every exercise in this process from the probe's records (``exercise_checks``) and
-   look for tampering (``tamper``, ``static_scan``, ``output_compare``).
+   (never the submission's own copies);
+3. run the notebook, with the instructor's check cells put back (``check_cells``), in a fresh
+   kernel there (per-cell time limit, memory limit): the kernel probe's baseline first, then
+   every code cell (errors are recorded and the run goes on), then the probe's stages, which
+   receive the hidden inputs and the signing key only now (``evidence``, ``kernel_probe``);
+4. grade every exercise in this process from the probe's signed evidence (``exercise_checks``;
+   Exercise 2's architecture is retrained here, ``retrain``) and look for tampering
+   (``evidence``, ``check_cells``, ``tamper``, ``static_scan``, ``output_compare``).
 
 Status: ``passed`` (every graded exercise passed, no tampering), ``failed``, ``tampering`` or
 ``error`` (the submission could not be graded at all).
 """
 import concurrent.futures
-import copy
 import multiprocessing
 import os
 import shutil
@@ -24,16 +24,15 @@ import signal
 import tempfile
 import time
 import traceback
-import uuid
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import nbformat
-import numpy as np
 
 from instructor import (ASSET_DIRS, DATA_FILES, HELPER_FILES, POINTS, PROJECT_ROOT,
                         SOURCE_NOTEBOOK)
-from instructor import exercise_checks, hidden_checks, output_compare, probes, static_scan, tamper
+from instructor import (check_cells, evidence, exercise_checks, output_compare, static_scan,
+                        tamper)
 from instructor import sandbox
 from instructor.cells import NotebookError, first_line, graded_cells, read_notebook
 from instructor.kernel_run import run_notebook
@@ -68,8 +67,7 @@ def grade_submission(submission, options=GradeOptions()):
         return record
 
     exercise_checks.warm_up()  # TensorFlow imports in this process while the kernel works
-    findings = (tamper.check_cell_findings(read_notebook(SOURCE_NOTEBOOK), notebook)
-                + static_scan.static_findings(notebook)
+    findings = (static_scan.static_findings(notebook)
                 + tamper.submitted_file_findings(submission.folder))
     record["sandboxed"] = options.sandbox
     # A fresh, randomly named folder per submission, made here and bound alone into the
@@ -97,51 +95,65 @@ def _empty_record(submission):
 
 
 def _run_and_grade(submission, notebook, workdir, private_dir, options, record):
-    """Run the notebook in ``workdir``, grade it from ``private_dir``; fills ``record`` and
-    returns the findings of the run (kernel, working directory, stored outputs)."""
+    """Run the notebook in ``workdir`` with the instructor's check cells and the kernel probe,
+    grade it from the probe's signed evidence; fills ``record`` and returns the findings of the
+    run (check cells, kernel, working directory, stored outputs). ``private_dir`` is unused:
+    nothing the grader relies on passes through files."""
     hashes = _prepare_workdir(workdir)
-    shutil.copyfile(PROJECT_ROOT / "public_tests.py", private_dir / probes.PUBLIC_TESTS_COPY)
-    hidden_inputs = hidden_checks.softmax_inputs()
-
-    def extract_code():
-        # Written only now, after the student's last cell: their code never sees the inputs.
-        np.savez(private_dir / probes.HIDDEN_INPUTS_FILE,
-                 **{f"a{i}": z for i, z in enumerate(hidden_inputs)})
-        return probes.extract_probe(private_dir, f"_grader_public_tests_{uuid.uuid4().hex}")
-
-    fresh = _cleared(notebook)
+    plan = evidence.plan_for(submission.name)
+    restored = check_cells.restore(read_notebook(SOURCE_NOTEBOOK), notebook)
+    fresh = restored.notebook
     run = run_notebook(fresh, workdir, cell_timeout=options.cell_timeout,
                        memory_limit_mb=options.memory_limit_mb,
-                       cpu_limit_seconds=options.cpu_limit_seconds, sandboxed=options.sandbox,
-                       # Until the probes hand their evidence back over the kernel protocol,
-                       # they write it here: the one grader folder the sandbox sees.
-                       writable=(private_dir,),
-                       before=[("baseline", probes.baseline_probe(private_dir))],
-                       after=[("extract", extract_code)], probe_timeout=options.probe_timeout,
-                       threads=options.kernel_threads)
+                       cpu_limit_seconds=options.cpu_limit_seconds, before=plan.before(),
+                       after=plan.after(), probe_timeout=options.probe_timeout,
+                       threads=options.kernel_threads, sandboxed=options.sandbox)
     record["timings"]["notebook_run"] = run.seconds
+    record["timings"]["probe"] = round(sum(probe.seconds for probe in run.probes.values()), 2)
     record["peak_memory_mb"] = run.peak_memory_mb
-    record["errors"] = _cell_errors(notebook, run)
+    record["errors"] = _cell_errors(fresh, run)
+    for error in record["errors"]:  # numbered as in the submission, when the cell is theirs
+        if error["cell"] is not None and restored.origin[error["cell"]] is not None:
+            error["cell"] = restored.origin[error["cell"]]
     if options.executed_dir:
         Path(options.executed_dir).mkdir(parents=True, exist_ok=True)
         record["executed_notebook"] = str(Path(options.executed_dir) / f"{submission.name}.ipynb")
         nbformat.write(fresh, record["executed_notebook"])
 
     checks_started = time.monotonic()
-    extract = probes.read_json(private_dir / probes.EXTRACT_FILE)
-    arrays = exercise_checks.load_arrays(private_dir / probes.RECORDS_FILE)
+    found, problem = evidence.read_evidence(run, plan)
+    arrays = evidence.decode_arrays(found) if found is not None else {}
     record["exercises"] = exercise_checks.grade_exercises(
-        extract, arrays, private_dir, hidden_inputs, run.stopped or _probe_problem(run))
-    findings = []
-    if not run.stopped:  # a killed kernel left no records to compare
-        findings += tamper.kernel_findings(probes.read_json(private_dir / probes.BASELINE_FILE),
-                                           probes.read_json(private_dir / probes.AFTER_FILE),
-                                           extract, workdir)
+        found, arrays, None, plan.hidden, run.stopped or ("" if found is not None else problem),
+        record["timings"])
+    findings = list(restored.findings)
+    if found is not None:
+        findings += evidence.evidence_findings(found)
+    elif not run.stopped:  # a killed kernel sends nothing: that is not the student's doing
+        findings.append(_missing_evidence(run, problem))
     findings += tamper.workdir_findings(hashes, workdir)
-    findings += output_compare.output_findings(notebook, fresh, run.cells, load_patterns())
-    record["outputs_compared"] = len(output_compare.compared_cells(notebook, run.cells))
+    findings += output_compare.output_findings(notebook, fresh, run.cells, load_patterns(),
+                                               restored.origin)
+    record["outputs_compared"] = len(output_compare.compared_cells(notebook, run.cells,
+                                                                   restored.origin))
     record["timings"]["checks"] = round(time.monotonic() - checks_started, 2)
     return findings
+
+
+def _missing_evidence(run, problem):
+    """The finding when no signed evidence came back from a kernel that kept running: the
+    notebook intercepted the probe, unless the grader's own probe failed first."""
+    status = evidence.baseline_status(run)
+    seal = run.probes.get("seal")
+    if not status.startswith("installed") or seal is None or seal.status != "ok":
+        reason = status if not status.startswith("installed") else (
+            f"{seal.status}: {seal.error}" if seal is not None else "the probe did not run")
+        return tamper.finding("grader_probe_failed", tamper.WARNING,
+                              f"the grader's probe failed ({reason}); the exercises were not "
+                              f"graded")
+    return tamper.finding("probe_intercepted", tamper.TAMPERING,
+                          f"the grader's probe ran but {problem}: something in the notebook "
+                          f"intercepted it")
 
 
 def _prepare_workdir(workdir):
@@ -155,15 +167,6 @@ def _prepare_workdir(workdir):
     for name in ASSET_DIRS:
         shutil.copytree(PROJECT_ROOT / name, workdir / name)
     return hashes
-
-
-def _cleared(notebook):
-    """A copy of the notebook without outputs, to receive the fresh run's."""
-    fresh = copy.deepcopy(notebook)
-    for cell in fresh.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    return fresh
 
 
 def _cell_errors(notebook, run):
@@ -187,15 +190,6 @@ def _cell_errors(notebook, run):
                        "message": f"{len(not_run)} code cells (cells {not_run[0]} to {not_run[-1]})"
                                   f" were not run: {run.stopped}"})
     return errors
-
-
-def _probe_problem(run):
-    probe = run.probes.get("extract")
-    if probe is None:
-        return "the grader's probe did not run"
-    if probe.status != "ok":
-        return f"the grader's probe failed ({probe.error})"
-    return ""
 
 
 def _grade_safely(submission, options):

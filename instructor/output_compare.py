@@ -4,6 +4,10 @@ The comparison uses nbval's masks (``nbval_sanitize.cfg``) and nbval's rules: st
 text/plain and errors are compared, images and widget views are not, and a cell the student
 never ran (no execution count) is skipped. Findings are dicts, see
 :func:`instructor.tamper.finding`.
+
+Every finding here is a warning: marks come from the grader's own run, never from stored
+outputs, and honest work differs from a fresh run too (a scratch cell printing random numbers or
+the working directory, a training cell run twice, a check run before the last edit).
 """
 import re
 
@@ -16,24 +20,33 @@ _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 NUMBER_TOLERANCE = 0.2
 
 
-def compared_cells(submission, cell_results):
-    """Indices of the cells whose stored outputs are compared with the fresh run: code cells
-    that ran normally in the grader's run and that the student ran (or that carry outputs)."""
+def compared_cells(submission, cell_results, origin=None):
+    """[(index in the fresh run, index in the submission)] of the cells whose stored outputs are
+    compared: code cells that ran normally in the grader's run and that the student ran (or
+    that carry outputs). ``origin[i]`` is the submission cell that fresh cell i comes from (None
+    for a cell the grader added); by default the two notebooks have the same cells."""
     ran = {r.index for r in cell_results if r.status in ("ok", "error")}
-    return [index for index, cell in enumerate(submission.cells)
-            if cell.cell_type == "code" and index in ran
-            and (cell.get("execution_count") is not None or cell.get("outputs"))]
+    pairs = []
+    for fresh_index in sorted(ran):
+        index = origin[fresh_index] if origin is not None else fresh_index
+        if index is None:
+            continue
+        cell = submission.cells[index]
+        if cell.cell_type == "code" and (cell.get("execution_count") is not None
+                                         or cell.get("outputs")):
+            pairs.append((fresh_index, index))
+    return pairs
 
 
-def output_findings(submission, fresh, cell_results, patterns):
-    """Stored outputs that differ from the grader's fresh run, after nbval's masks.
+def output_findings(submission, fresh, cell_results, patterns, origin=None):
+    """Stored outputs that differ from the grader's fresh run, after nbval's masks (warnings).
 
     Only cells that ran normally in both are compared; cells never run by the student (no
     execution count) are skipped, as nbval skips them, unless they carry outputs anyway.
     """
     edited, noisy = [], []
-    for index in compared_cells(submission, cell_results):
-        stored, new = submission.cells[index], fresh.cells[index]
+    for fresh_index, index in compared_cells(submission, cell_results, origin):
+        stored, new = submission.cells[index], fresh.cells[fresh_index]
         old_text = comparable_outputs(stored.get("outputs", []), patterns)
         new_text = comparable_outputs(new.get("outputs", []), patterns)
         if stored.get("execution_count") is None:
@@ -53,8 +66,9 @@ def output_findings(submission, fresh, cell_results, patterns):
     if edited:
         cells = sorted({index for index, _ in edited})
         findings.append(finding(
-            "outputs_edited", TAMPERING,
-            f"stored outputs differ from a fresh run in cells {cells}{order_note}: "
+            "outputs_edited", WARNING,
+            f"stored outputs differ from a fresh run in cells {cells}{order_note} (no mark "
+            f"depends on them): "
             + "; ".join(f"cell {i}: {what}" for i, what in edited[:4]), cells[0]))
     if noisy:
         cells = sorted({index for index, _ in noisy})

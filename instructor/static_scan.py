@@ -11,12 +11,12 @@ import ast
 import re
 
 from instructor import CHECK_FUNCTIONS, HELPER_FILES
-from instructor.probes import CHECK_NAMES
 from instructor.tamper import TAMPERING, WARNING, finding
 
 # Imported packages whose attributes a notebook must never assign.
 WATCHED_PACKAGES = {"numpy", "tensorflow", "keras", "public_tests", "builtins", "math", "sys",
                     "autils", "lab_utils_softmax", "scipy", "importlib"}
+CHECK_NAMES = tuple(CHECK_FUNCTIONS.values())
 SUSPICIOUS_CALLS = {"exec", "eval", "compile", "__import__", "globals", "setattr", "delattr"}
 
 

@@ -178,7 +178,6 @@ def test_wrong_model_loses_exactly_exercise_2(graded):
     ("check_redefined", "exercise_1", "test_my_softmax"),
     ("monkeypatch", None, "numpy.allclose"),
     ("public_tests_modified", None, "public_tests.py"),
-    ("outputs_edited", None, "(5000, 401)"),
 ])
 def test_tampering_is_caught_and_named(graded, kind, exercise, words):
     record = graded[1]["tampered"]
@@ -190,6 +189,12 @@ def test_tampering_is_caught_and_named(graded, kind, exercise, words):
         assert exercise in {f["exercise"] for f in found}
 
 
+def test_edited_outputs_are_a_warning_since_no_mark_depends_on_them(graded):
+    record = graded[1]["tampered"]
+    [edited] = [f for f in record["findings"] if f["kind"] == "outputs_edited"]
+    assert edited["severity"] == "warning" and "(5000, 401)" in edited["message"]
+
+
 def test_redefinition_and_patching_are_seen_in_the_kernel_too(graded):
     record = graded[1]["tampered"]
     assert "from a notebook cell" in _messages(record, "monkeypatch")  # the probe's fingerprint
@@ -197,13 +202,14 @@ def test_redefinition_and_patching_are_seen_in_the_kernel_too(graded):
 
 
 def test_marks_come_from_the_graders_process_not_the_patched_kernel(graded):
-    exercises = graded[1]["tampered"]["exercises"]
-    # np.allclose patched in the kernel makes the kernel's own test_model misjudge the model;
-    # the grader's checks ran outside it: Exercise 1 passes on its merits, and Exercise 2's
-    # model, never trained in this shortened notebook, fails the hidden training check.
-    assert exercises["exercise_1"]["passed"]
+    record = graded[1]["tampered"]
+    exercises = record["exercises"]
+    # np.allclose patched in the kernel would make the kernel's own checks misjudge; the
+    # grader's ran outside it, and the grader retrained the architecture itself (this shortened
+    # notebook never trains): both exercises pass on their merits, and the tampering is named.
+    assert exercises["exercise_1"]["passed"] and exercises["exercise_2"]["passed"]
     assert exercises["exercise_2"]["public_check"].endswith("All tests passed!")
-    assert "training digits" in exercises["exercise_2"]["message"]
+    assert record["timings"]["retrain"] > 0
 
 
 def test_endless_loop_is_interrupted_and_runaway_memory_stopped(graded):
@@ -289,3 +295,4 @@ def test_stored_outputs_are_compared_as_nbval_does(stored, fresh, kind):
     findings = output_findings(notebook(stored), notebook(fresh), [CellResult(0, "ok")],
                                load_patterns())
     assert [f["kind"] for f in findings] == ([kind] if kind else [])
+    assert all(f["severity"] == "warning" for f in findings)  # marks never depend on them

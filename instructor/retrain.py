@@ -1,0 +1,114 @@
+"""Exercise 2 is graded on the student's architecture, retrained here with the lab's settings.
+
+Only the model's Keras config leaves the kernel. The grader checks that it names nothing but
+Keras's own classes, rebuilds the model from it with Keras's safe mode, and trains it exactly as
+the notebook's training cell does (same seed before the model is built, same optimizer, loss,
+epochs and data). Weights the student loaded or set by hand never reach the grader, so they earn
+nothing; an honest architecture gets the very weights the notebook got (measured: the losses
+match the notebook's stored ones to the last printed digit).
+"""
+import time
+from dataclasses import dataclass
+
+# The lab's training, as the notebook's model and training cells do it.
+SEED = 1234
+LEARNING_RATE = 0.001
+EPOCHS = 40
+STEPS_PER_EXECUTION = 157  # one call per epoch: 5000 examples / batch 32; same result, faster
+MAX_CONFIG_DEPTH = 32
+
+
+class ArchitectureError(ValueError):
+    """The recorded config is not a model the grader will build (the message says why)."""
+
+
+@dataclass
+class Retrained:
+    """The model rebuilt from the student's config and trained by the grader.
+
+    Attributes:
+      model: the trained Keras model.
+      first_loss, last_loss: the training loss after the first and the last epoch.
+      seconds: how long the training took.
+    """
+    model: object
+    first_loss: float
+    last_loss: float
+    seconds: float
+
+
+def check_config(config, depth=0, where="model"):
+    """Refuse a config that names anything but Keras's own classes.
+
+    Raises:
+      ArchitectureError: a class from another module, a registered custom object, a lambda,
+        or a config nested deeper than MAX_CONFIG_DEPTH.
+    """
+    if depth > MAX_CONFIG_DEPTH:
+        raise ArchitectureError(f"{where}: the config is nested deeper than {MAX_CONFIG_DEPTH}")
+    if isinstance(config, dict):
+        if "module" in config or "class_name" in config:
+            module, name = config.get("module"), config.get("class_name")
+            if not isinstance(module, str) or module.split(".")[0] != "keras":
+                raise ArchitectureError(f"{where}: {name!r} comes from module {module!r}; only "
+                                        f"Keras's own classes are accepted")
+            if config.get("registered_name") not in (None, name):
+                raise ArchitectureError(f"{where}: {name!r} is a registered custom object "
+                                        f"({config.get('registered_name')!r})")
+            if name in ("Lambda", "function", "__lambda__"):
+                raise ArchitectureError(f"{where}: a {name} layer or function runs arbitrary code")
+        for key, value in config.items():
+            check_config(value, depth + 1, f"{where}.{key}")
+    elif isinstance(config, list):
+        for number, value in enumerate(config):
+            check_config(value, depth + 1, f"{where}[{number}]")
+
+
+def build(config, keras):
+    """The untrained model of ``config``, with the initial weights the notebook's seed gives.
+
+    Raises:
+      ArchitectureError: the config is refused by :func:`check_config`, or Keras cannot build it.
+    """
+    if not isinstance(config, dict):
+        raise ArchitectureError(f"the model's config is a {type(config).__name__}, expected a dict")
+    check_config(config)
+    keras.utils.set_random_seed(SEED)  # the notebook sets it just before building the model
+    try:
+        model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+    except Exception as error:
+        raise ArchitectureError(f"Keras could not rebuild the model from its config "
+                                f"({type(error).__name__}: {str(error)[:200]})") from None
+    if not isinstance(model, keras.Model):
+        raise ArchitectureError(f"the config describes a {type(model).__name__}, not a Keras model")
+    return model
+
+
+def train(model, keras, X, y):
+    """Train a model made by :func:`build` as the notebook's training cell does.
+
+    Args:
+      model: the untrained model.
+      keras: the keras module.
+      X (ndarray (m, 400)), y (ndarray (m, 1)): the lab's digits.
+    Returns:
+      a :class:`Retrained`.
+    Raises:
+      ArchitectureError: training failed (e.g. the model does not take 400 inputs).
+    """
+    started = time.monotonic()
+    try:
+        model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE),
+                      steps_per_execution=STEPS_PER_EXECUTION)
+        losses = model.fit(X, y, epochs=EPOCHS, verbose=0).history["loss"]
+    except Exception as error:
+        raise ArchitectureError(f"the model could not be trained on the lab's digits "
+                                f"({type(error).__name__}: {str(error)[:200]})") from None
+    return Retrained(model, float(losses[0]), float(losses[-1]),
+                     round(time.monotonic() - started, 2))
+
+
+def retrain(config, keras, X, y):
+    """:func:`build` then :func:`train`: the student's architecture as the notebook trains it."""
+    return train(build(config, keras), keras, X, y)
