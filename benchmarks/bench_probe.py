@@ -40,6 +40,17 @@ def one_run():
     return run, found
 
 
+def imports_only_seconds():
+    """The same kernel run with only the baseline's imports as its first cell: what the
+    baseline costs beyond the imports the notebook's first cell would do anyway."""
+    with tempfile.TemporaryDirectory() as work:
+        _prepare_workdir(Path(work))
+        run = run_notebook(shortened_lab(), Path(work), cell_timeout=300, memory_limit_mb=None,
+                           before=[("imports", "import numpy, tensorflow, keras, public_tests")],
+                           threads=1)
+    return run.seconds, run.probes["imports"].seconds
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2)
@@ -54,6 +65,8 @@ def main():
               flush=True)
     print("median per stage: " + ", ".join(f"{name} {statistics.median(values):.2f} s"
                                           for name, values in stages.items()))
+    total, imports = imports_only_seconds()
+    print(f"without the probe: kernel run {total:.1f} s, of which the same imports {imports:.2f} s")
     keras = exercise_checks._keras()
     X, y = exercise_checks.instructor_module("autils").load_data()
     for number in range(runs):

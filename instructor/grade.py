@@ -76,6 +76,7 @@ def grade_submission(submission, options=GradeOptions()):
             tempfile.TemporaryDirectory(prefix="grade-private-") as private:
         findings += _run_and_grade(submission, notebook, Path(work), Path(private), options, record)
     record["findings"] = findings
+    _void_borrowed_answers(record)
     record["score"] = sum(result["points"] for result in record["exercises"].values())
     if any(item["severity"] == tamper.TAMPERING for item in findings):
         record["status"] = "tampering"
@@ -85,6 +86,18 @@ def grade_submission(submission, options=GradeOptions()):
         record["status"] = "failed"
     record["timings"]["total"] = round(time.monotonic() - started, 2)
     return record
+
+
+# Findings that say an exercise's answer is not the student's: that exercise earns nothing.
+ANSWER_NOT_THEIRS = ("answer_from_checks", "probe_evaded")
+
+
+def _void_borrowed_answers(record):
+    for item in record["findings"]:
+        result = record["exercises"].get(item.get("exercise"))
+        if item["kind"] in ANSWER_NOT_THEIRS and result and result["passed"]:
+            result.update(points=0, passed=False,
+                          message=f"not the student's answer: {item['message']}")
 
 
 def _empty_record(submission):

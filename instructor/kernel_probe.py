@@ -335,9 +335,6 @@ class Probe:
         public_dict = self.public_tests.__dict__ if self.public_tests else {}
         self.lab_codes = code_objects(public_dict, settings["public_tests"])
         self.lab_values = {id(value): value for value in public_dict.values() if callable(value)}
-        self.grader_codes = code_objects(globals(), __name__)
-        # The grader's time limit interrupts the student's call: its handler is not theirs.
-        self.grader_codes.pop(id(_on_alarm.__code__), None)
         self.watched = self._watch()
         self._snapshot_hooks()
 
@@ -554,7 +551,7 @@ class Probe:
             return True
         inner = underlying_function(function)
         return type(inner) is _FunctionType and (
-            id(_func_code(inner)) in self.lab_codes or id(_func_code(inner)) in self.grader_codes)
+            self.lab_codes.get(id(_func_code(inner))) is _func_code(inner))
 
     def _record_softmax(self, namespace, function_name, check_name, hidden_inputs, arrays):
         student = namespace.get(function_name, _MISSING)
@@ -595,15 +592,15 @@ class Probe:
         call = {"phase": phase, "input": self._save(arrays, z)}
         calls.append(call)
         borrowed = entry["borrowed_calls"]
-        lab_codes, grader_codes = self.lab_codes, self.grader_codes
+        # Only the lab's checks hold an answer: the grader's own code also runs during a
+        # student's call (its audit hook on every audited event, its alarm handler).
+        lab_codes = self.lab_codes
 
         def profiler(frame, event, argument):
             if event == "call":
                 code = frame.f_code
-                if lab_codes.get(id(code)) is code or grader_codes.get(id(code)) is code:
-                    if len(borrowed) < 20:
-                        owner = "the lab checks" if id(code) in lab_codes else "the grader"
-                        borrowed.append(f"{code.co_name} ({owner})")
+                if lab_codes.get(id(code)) is code and len(borrowed) < 20:
+                    borrowed.append(f"{code.co_name} (the lab checks)")
 
         can_time = threading.current_thread() is self.main_thread()
         if can_time:
@@ -724,6 +721,21 @@ def _on_alarm(signum, frame):
     raise _CallTookTooLong()
 
 
+def audit_hook(token, probe):
+    """The audit hook that runs ``probe``'s stage on the event ``token`` (args: stage, payload).
+
+    CPython runs audit hooks with tracing and profiling switched off unless the hook says it
+    can be traced; the extract stage needs its profiler, and the notebook's own tracers are
+    removed by the inspect stage before anything secret arrives.
+    """
+    def hook(event, arguments, _token=token, _probe=probe):
+        if event == _token:
+            _probe.dispatch(*arguments)
+
+    hook.__cantrace__ = True
+    return hook
+
+
 def install(token, settings):
     """Baseline: capture the pristine state and register the audit hook answering ``token``.
 
@@ -731,11 +743,6 @@ def install(token, settings):
     """
     from IPython import get_ipython
     probe = Probe(settings, get_ipython())
-
-    def hook(event, arguments, _token=token, _probe=probe):
-        if event == _token:
-            _probe.dispatch(*arguments)
-
-    sys.addaudithook(hook)
+    sys.addaudithook(audit_hook(token, probe))
     probe.publish(data={STATUS_MIME_TYPE: "installed" if not probe.errors else
                         "installed with errors: " + "; ".join(probe.errors)}, metadata={})

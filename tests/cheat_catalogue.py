@@ -141,7 +141,7 @@ def checks_answer_cheats(solved):
         "    import public_tests", "    a = public_tests._softmax(z)"]))
     partial = _appended(wrong, "import functools, public_tests\n"
                                "my_softmax = functools.partial(public_tests._softmax)")
-    return [Case(name, "checks' answer", notebook, ("answer_from_checks",))
+    return [Case(name, "checks' answer", notebook, ("answer_from_checks",), lost=("exercise_1",))
             for name, notebook in (("softmax_alias", alias), ("softmax_wrapper", wrapper),
                                    ("softmax_partial", partial))]
 

@@ -240,6 +240,28 @@ def test_softmax_answers_taken_from_the_checks_are_named(lab):
                         "partial": (True, True), "copied code": (True, True)}
 
 
+def test_the_profiler_works_inside_the_audit_hook_the_stages_run_in(lab):
+    # CPython switches profiling off inside audit hooks unless the hook allows it: a wrapper
+    # around the checks' answer would then go unseen when the grader calls through the hook.
+    # And the grader's own hook, called on every audited event of an honest function (an
+    # import, a compile), is not the student's borrowing.
+    _, checks = lab
+    wrapper = notebook_function("def my_softmax(z):\n    return checks._softmax(z)\n",
+                                "my_softmax", {"checks": checks})
+    honest = notebook_function("def my_softmax(z):\n    np = __import__('numpy')\n"
+                               "    compile('1', 'x', 'eval')\n"
+                               "    return np.exp(z) / np.sum(np.exp(z))\n", "my_softmax")
+    borrowed = {}
+    for label, answer in (("wrapper", wrapper), ("honest", honest)):
+        probe, _ = make_probe({"my_softmax": answer})
+        token = evidence.ProbePlan(hidden=[]).token
+        sys.addaudithook(kernel_probe.audit_hook(token, probe))  # for good: answers ``token`` only
+        sys.audit(token, "extract", [])
+        assert probe.errors == []
+        borrowed[label] = probe.evidence["softmax"]["my_softmax"]["borrowed_calls"]
+    assert borrowed["wrapper"] and borrowed["honest"] == []
+
+
 def test_recorded_calls_hold_inputs_outputs_and_exceptions(lab):
     def mutating(z):
         if z.dtype.kind == "i":
@@ -345,6 +367,19 @@ def test_findings_name_the_notebooks_doing_and_leave_libraries_alone():
     assert kinds == [("monkeypatch", "tampering"), ("hook_installed", "tampering"),
                      ("live_thread", "tampering"), ("check_missing", "warning"),
                      ("check_redefined", "tampering"), ("answer_from_checks", "tampering")]
+
+
+def test_an_answer_taken_from_the_checks_earns_nothing():
+    from instructor.grade import _void_borrowed_answers
+    finding = {"kind": "answer_from_checks", "severity": "tampering", "exercise": "exercise_1",
+               "message": "my_softmax calls code of _softmax (the lab checks)"}
+    record = {"findings": [finding, dict(finding, kind="monkeypatch", exercise="exercise_2")],
+              "exercises": {name: {"points": 50, "passed": True, "message": "passed"}
+                            for name in ("exercise_1", "exercise_2")}}
+    _void_borrowed_answers(record)
+    assert [(r["points"], r["passed"]) for r in record["exercises"].values()] == [
+        (0, False), (50, True)]
+    assert "not the student's answer" in record["exercises"]["exercise_1"]["message"]
 
 
 # ---------------------------------------------------------------------------------------------
