@@ -26,11 +26,12 @@ def test_the_committed_pins_equal_the_lower_bounds():
     assert sync_problems(REQUIREMENTS, LOWEST) == []
 
 
-def test_every_requirement_has_a_pin_and_keras_is_past_the_steps_per_execution_bug():
+def test_every_requirement_has_a_pin_and_keras_is_past_the_known_failures():
     bounds = lower_bounds(REQUIREMENTS)
     assert set(read_pins(LOWEST)) == set(bounds)
-    # Keras 3.0-3.6 unroll steps_per_execution in Python and the lab's fit then raises.
-    assert bounds["keras"] >= Version("3.7")
+    # Keras 3.0-3.6: the lab's fit(steps_per_execution=157) raises; 3.7-3.9: a correct model
+    # with ReLU layer objects as activations cannot be saved, so the public check rejects it.
+    assert bounds["keras"] >= Version("3.10")
 
 
 def test_tensorflow_cpu_is_pinned_on_x86_linux_and_tensorflow_elsewhere():

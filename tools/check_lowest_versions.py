@@ -9,7 +9,9 @@
    allowed versions, their own dependencies at whatever pip picks for them.
 3. Checks that what got installed is what was pinned.
 4. Runs the notebook with the project's own nbval settings (pytest.ini: full mode, every stored
-   output compared after nbval_sanitize.cfg's masks, the kernel from this environment).
+   output compared after nbval_sanitize.cfg's masks, the kernel from this environment), and the
+   tests of the checks students run (tests/test_public_tests.py: right answers in many
+   spellings pass, wrong ones fail with their message), since both run on the student's install.
 
 Strict nbval is the bar: on x86-64 Linux the stored outputs, losses and error counts included,
 come out identical at the lowest versions, so no output is excused. Prints the time of the
@@ -30,7 +32,8 @@ from version_bounds import BoundsError, pins_in_effect, read_pins, sync_problems
 ROOT = Path(__file__).resolve().parents[1]
 REQUIREMENTS = ROOT / "requirements.txt"
 LOWEST = ROOT / "requirements-lowest.txt"
-NOTEBOOK = "lab2_multiclass.ipynb"
+# What runs on a student's own install: the notebook, and the checks that end each exercise.
+STUDENT_FACING_TESTS = ("lab2_multiclass.ipynb", "tests/test_public_tests.py")
 DEFAULT_VENV = ROOT / ".venv-lowest"
 
 
@@ -123,11 +126,12 @@ def main(argv=None):
     started = time.perf_counter()
     # pytest.ini's addopts make this strict nbval with the project's sanitize masks, and
     # --nbval-current-env starts the kernel with this venv's Python.
-    result = run([venv_python(venv), "-m", "pytest", NOTEBOOK], cwd=ROOT, env=isolated_env(venv))
+    result = run([venv_python(venv), "-m", "pytest", *STUDENT_FACING_TESTS], cwd=ROOT,
+                 env=isolated_env(venv))
     run_seconds = time.perf_counter() - started
 
     outcome = "passed" if result.returncode == 0 else f"FAILED (pytest exit {result.returncode})"
-    print(f"--- lowest versions {outcome}: environment {install_seconds:.0f} s, notebook "
+    print(f"--- lowest versions {outcome}: environment {install_seconds:.0f} s, notebook and checks "
           f"{run_seconds:.0f} s, {venv.name} {folder_size(venv) / 1e9:.2f} GB "
           f"(python {sys.version_info.major}.{sys.version_info.minor})", flush=True)
     return result.returncode
