@@ -1,30 +1,48 @@
-"""Instructor tooling for the multiclass digits lab: the student release and the grader.
-
-Nothing in this package ships to students (``python -m instructor release`` leaves it out).
+"""Instructor tooling for the multiclass digits lab: the student release, the grader and the
+exports to other grading engines. Nothing in this package ships to students.
 
 - ``python -m instructor release OUT_DIR``: write the standalone student folder.
-- ``python -m instructor grade PATH ...``: grade submitted notebooks in fresh kernels, with the
-  public checks and the hidden ones of :mod:`instructor.hidden_checks`, and look for tampering.
+- ``python -m instructor grade PATH ...``: grade submitted notebooks, each in its own sandboxed
+  kernel, with the public checks and the hidden ones, and look for tampering.
+- ``python -m instructor merge-reports``, ``export-gradescope``, ``export-nbgrader``: see
+  :mod:`instructor.__main__`.
 
-Modules, one job each:
+Modules, one job each. The lab itself:
 
-=====================  =====================================================================
-``spec``               the lab spec: the exercises, their checks, points and records
-``cells``              read notebooks; find graded cells and their START/END code regions
-``release``            build the student notebook and folder
-``sanitize``           the nbval masks of ``nbval_sanitize.cfg``, applied as nbval does
-``kernel_run``         run a notebook in a fresh kernel with time and memory limits
-``probes``             the code the grader runs inside a kernel, before and after the student's
-``softmax_replay``     replay recorded calls of the student's softmax in the grader's process
-``hidden_checks``      the stricter checks that never ship
-``exercise_checks``    run public and hidden checks on what a kernel left behind
-``tamper``             tampering findings: check cells, helper files, what the probes saw
-``static_scan``        tampering visible in the code: redefined checks, patched libraries
-``output_compare``     stored outputs compared with the grader's fresh run
-``submissions``        find the submissions under the paths given on the command line
-``grade``              grade one submission, or many in parallel
-``report``             the JSON and text reports
-=====================  =====================================================================
+=======================  ===================================================================
+``spec``                 the lab spec: the exercises, their checks, points and records
+``cells``                read notebooks; find graded cells and their START/END code regions
+``release``              build the student notebook and folder
+``lock_cells``           the release's locked cells (editable/deletable false)
+``classroom``            the students' GitHub Classroom workflow, points per exercise
+=======================  ===================================================================
+
+The grader's engine (read, run sandboxed, record, judge, report):
+
+=======================  ===================================================================
+``submissions``          find the submissions under the paths given on the command line
+``sandbox``              the bubblewrap sandbox a grading kernel runs in
+``kernel_run``           the one kernel runner: a notebook in a fresh kernel, with limits
+``kernel_probe``         the code the grader runs inside the kernel (records, never judges)
+``evidence``             probe cells, per-submission hidden inputs, signed evidence, findings
+``check_cells``          the instructor's check cells, matched by content and position
+``softmax_replay``       replay recorded calls of the student's softmax in the grader
+``retrain``              the student's architecture retrained with the lab's settings
+``hidden_checks``        the public checks' rules on secret values, and the trained model
+``exercise_checks``      grade each exercise from the evidence
+``tamper``               tampering findings: helper files
+``static_scan``          tampering visible in the code: redefined checks, patched libraries
+``output_compare``       stored outputs compared with the grader's fresh run
+``sanitize``             the nbval masks of ``nbval_sanitize.cfg``, applied as nbval does
+``grade``                grade one submission, or many in parallel
+``clean_text``           student text without terminal control characters
+``report``               the JSON, text and markdown reports
+``feedback``             one feedback file per student (markdown and HTML)
+``shards``, ``merge``    grading in shards, and merging their reports
+=======================  ===================================================================
+
+Exports: ``gradescope_export`` / ``gradescope_run`` (a Gradescope autograder) and
+``nbgrader_export`` / ``nbgrader_hidden`` (an nbgrader course folder).
 """
 from pathlib import Path
 

@@ -1,4 +1,11 @@
-"""Command line: ``python -m instructor release OUT_DIR`` and ``python -m instructor grade PATH...``.
+"""Command line: ``python -m instructor COMMAND``.
+
+- ``release OUT_DIR``: the student folder (no solutions, locked cells, CI workflow).
+- ``grade PATH... [--report-dir DIR] [--feedback-dir DIR] [--shard K/N] [--no-sandbox]``: grade
+  submitted notebooks, each in its own sandboxed kernel.
+- ``merge-reports OUT_DIR REPORT_DIR...``: one report from the reports of ``grade --shard`` runs.
+- ``export-gradescope OUT.zip``: a Gradescope autograder.
+- ``export-nbgrader OUT``: an nbgrader course folder.
 
 Exit codes: 0 success (every submission passed); 1 some submission failed, was tampered with or
 could not be graded; 2 bad command line or input (the message says what is wrong).
@@ -47,6 +54,13 @@ def main(argv=None):
     grade.add_argument("--memory-limit", type=int, default=3000,
                        help="MB of memory a kernel and every process it starts may use together "
                             "(default: %(default)s)")
+    grade.add_argument("--cpu-limit", type=float, default=900.0,
+                       help="CPU seconds a kernel and every process it starts may use together, "
+                            "for the whole notebook (default: %(default)s)")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="grade where the bubblewrap sandbox cannot start (macOS, Windows, no "
+                            "user namespaces): student code then runs with your rights, so do it "
+                            "only in a throwaway VM or container; records say \"sandboxed\": false")
     grade.add_argument("--shard", default=None, metavar="K/N",
                        help="grade only the K-th of N parts of the submissions (sorted by path); "
                             "merge the parts' reports with merge-reports")
@@ -66,13 +80,6 @@ def main(argv=None):
                                                  "helper files) as a zip to upload.")
     gradescope.add_argument("out_zip", type=Path, help="the .zip file to write")
     gradescope.add_argument("--force", action="store_true", help="overwrite an existing file")
-    grade.add_argument("--cpu-limit", type=float, default=900.0,
-                       help="CPU seconds a kernel and every process it starts may use together, "
-                            "for the whole notebook (default: %(default)s)")
-    grade.add_argument("--no-sandbox", action="store_true",
-                       help="grade where the bubblewrap sandbox cannot start (macOS, Windows, no "
-                            "user namespaces): student code then runs with your rights, so do it "
-                            "only in a throwaway VM or container; records say \"sandboxed\": false")
 
     nbgrader = commands.add_parser(
         "export-nbgrader", help="write an nbgrader course folder",
@@ -171,9 +178,11 @@ def _grade(args, parser):
               file=sys.stderr, flush=True)
     print(f"Grading {len(submissions)} submission(s) with {jobs} job(s)"
           f"{'' if options.sandbox else ', not sandboxed'}...", flush=True)
+    from instructor.clean_text import clean
+
     started = time.monotonic()
     records = grade_all(submissions, options, jobs,
-                        progress=lambda r: print(f"  {r['name']}: {r['status']}, "
+                        progress=lambda r: print(f"  {clean(r['name'])}: {r['status']}, "
                                                  f"{r['score']}/{r['max_score']} "
                                                  f"({r.get('timings', {}).get('total', 0):.1f} s)",
                                                  flush=True))

@@ -46,12 +46,22 @@ def _finding_count(record):
     return ", ".join(parts) or "-"
 
 
+def _sandbox_note(records):
+    """", not sandboxed (...)" when some record was graded without the sandbox, else ""."""
+    unsandboxed = [record["name"] for record in records if record.get("sandboxed") is False]
+    if not unsandboxed:
+        return ""
+    who = "every submission" if len(unsandboxed) == len(records) else ", ".join(unsandboxed)
+    return f"; NOT SANDBOXED (--no-sandbox): {who}"
+
+
 def format_text(records, seconds, jobs):
     """The whole human-readable report: the table, then the details of each submission."""
     records = clean_value(records)
     rows = summary_table(records)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [f"Graded {len(records)} submission(s) in {seconds:.1f} s with {jobs} job(s)", ""]
+    lines = [f"Graded {len(records)} submission(s) in {seconds:.1f} s with {jobs} job(s)"
+             + _sandbox_note(records), ""]
     for number, row in enumerate(rows):
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
         if number == 0:
@@ -67,7 +77,7 @@ def format_markdown(records, seconds, jobs):
     rows = summary_table(records)
     lines = ["# Grading report", "",
              f"{len(records)} submission(s), {seconds:.1f} s, {jobs} job(s), "
-             f"{time.strftime('%Y-%m-%d %H:%M:%S')}", "",
+             f"{time.strftime('%Y-%m-%d %H:%M:%S')}{_sandbox_note(records)}", "",
              "| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows[1:]]
     for record in records:
@@ -78,7 +88,8 @@ def format_markdown(records, seconds, jobs):
 
 def _details(record):
     lines = [f"{record['name']}: {record['status']}, {record['score']}/{record['max_score']} "
-             f"({record['notebook']})"]
+             f"({record['notebook']})"
+             + (" [not sandboxed: --no-sandbox]" if record.get("sandboxed") is False else "")]
     for exercise, result in record.get("exercises", {}).items():
         if result["passed"]:
             verdict = "passed"

@@ -71,3 +71,15 @@ def test_the_grader_records_are_left_as_they_were():
     mallory = escaped_record()
     format_text([mallory], 1.0, 1)
     assert ESCAPED in mallory["errors"][0]["message"]  # the reports clean copies
+
+
+def test_reports_say_which_records_were_not_sandboxed():
+    sandboxed, unsandboxed = record("alice"), record("bob")
+    unsandboxed["sandboxed"] = False
+    text = format_text([sandboxed, unsandboxed], 3.0, 1)
+    assert text.splitlines()[0].endswith("NOT SANDBOXED (--no-sandbox): bob")
+    assert "bob: passed, 100/100 (submissions/bob.ipynb) [not sandboxed: --no-sandbox]" in text
+    assert "alice: passed, 100/100 (submissions/alice.ipynb)\n" in text
+    markdown = format_markdown([unsandboxed], 3.0, 1)
+    assert "NOT SANDBOXED (--no-sandbox): every submission" in markdown
+    assert "NOT SANDBOXED" not in format_text([sandboxed], 3.0, 1)
