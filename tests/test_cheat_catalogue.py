@@ -139,10 +139,13 @@ def test_substituted_weights_earn_nothing_but_the_architecture_is_what_is_graded
 
 
 def test_honest_habits_leave_warnings_at_most(catalogue):
-    case, record = catalogue["honest_trained_twice"]
-    assert {f["kind"] for f in record["findings"]} <= {"outputs_edited", "outputs_numbers_differ"}
-    case, record = catalogue["honest_copied_check_cell"]
-    assert {f["kind"] for f in record["findings"]} == {"check_metadata_moved"}
-    case, record = catalogue["honest_check_with_extra_line"]
-    assert [(f["kind"], f["severity"]) for f in record["findings"]] == [
-        ("check_cell_edited", "warning")]
+    # Each habit is named as a warning; nothing about it is tampering. (Other warnings may come
+    # from the files around the notebook, e.g. a helper changed since the release.)
+    expected = {"honest_trained_twice": "outputs_edited",
+                "honest_scratch_cell": "outputs_edited",
+                "honest_copied_check_cell": "check_metadata_moved",
+                "honest_check_with_extra_line": "check_cell_edited"}
+    for name, kind in expected.items():
+        case, record = catalogue[name]
+        assert all(f["severity"] == "warning" for f in record["findings"]), _describe(record)
+        assert kind in {f["kind"] for f in record["findings"]}, _describe(record)
