@@ -1,7 +1,8 @@
 """Hidden checks: the public checks on secret values, plus training; run only by the grader, never shipped.
 
-They run in the grader's own process on what the extract probe recorded (the student's softmax
-outputs on inputs chosen here) and on the student's trained model loaded from ``model.keras``.
+They run in the grader's own process on the kernel probe's signed evidence (the student's softmax
+outputs on hidden inputs drawn per submission, see :mod:`instructor.evidence`) and on the
+student's architecture retrained by the grader (:mod:`instructor.retrain`).
 Each check returns a list of failure messages (empty when it passes), written for the instructor.
 
 They try other VALUES than the public checks, never other KINDS: the kinds of softmax input, what
@@ -38,7 +39,7 @@ def check_softmax_calls(inputs, calls, value_of):
 
     Args:
       inputs: the arrays the grader passed, in order.
-      calls: the recorded calls (see probes.py), one per input, in the same order.
+      calls: the recorded calls (see kernel_probe.py), one per input, in the same order.
       value_of: function(call) -> the value the student's function returned.
     """
     if len(calls) != len(inputs):

@@ -74,14 +74,26 @@ def _softmax(z):
     ez = np.exp(np.asarray(z, dtype=np.float64) - np.max(z))
     return ez / np.sum(ez)
 
-def test_my_softmax(target):
+# The real checks' contract: with return_outcome=True they return an Outcome instead of raising.
+class Outcome:
+    def __init__(self, check, status, message):
+        self.check, self.status, self.message = check, status, message
+
+def test_my_softmax(target, return_outcome=False):
     for z in ([1.0, 2.0, 3.0], [0.5]):
         a = target(np.array(z))
-        assert np.allclose(a, _softmax(z)), "wrong"
+        if not np.allclose(a, _softmax(z)):
+            if return_outcome:
+                return Outcome("test_my_softmax", "failed", "wrong")
+            raise AssertionError("wrong")
     print("test_my_softmax: All tests passed!")
+    if return_outcome:
+        return Outcome("test_my_softmax", "passed", "test_my_softmax: All tests passed!")
 
-def test_my_softmax_stable(target):
+def test_my_softmax_stable(target, return_outcome=False):
     print("not attempted")
+    if return_outcome:
+        return Outcome("test_my_softmax_stable", "not attempted", "not attempted")
 
 def test_model(model, *args):
     pass
