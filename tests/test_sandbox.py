@@ -135,10 +135,13 @@ def writes(targets, workdir):
               (public_tests, targets["report"] / "report.json", targets["other"] / "model.keras")}
     planted = Path(next(p for p in sys.path if p.endswith("site-packages"))) / \
         f"planted_{uuid.uuid4().hex}.py"  # would be imported by every later kernel
+    # "r+": change the existing file. Opening to create ("a", "w") would succeed wherever the
+    # host path lies under /tmp (a clone in /tmp, pytest's tmp_path): the sandbox's private /tmp
+    # shadows it, so the write lands in the sandbox's own memory, not on the host.
     cases = {
-        "public_tests": f"open({str(public_tests)!r}, 'a').write('# changed')",
-        "report": f"open({str(targets['report'] / 'report.json')!r}, 'w').write('[]')",
-        "other_submission": f"open({str(targets['other'] / 'model.keras')!r}, 'wb').write(b'x')",
+        "public_tests": f"open({str(public_tests)!r}, 'r+').write('# changed')",
+        "report": f"open({str(targets['report'] / 'report.json')!r}, 'r+').write('[]')",
+        "other_submission": f"open({str(targets['other'] / 'model.keras')!r}, 'r+b').write(b'x')",
         "site_packages": f"open({str(planted)!r}, 'w').write('x = 1')",
         "remount": "import subprocess\n"
                    "done = subprocess.run(['mount', '-o', 'remount,rw,bind', "
