@@ -74,14 +74,12 @@ def run_public_check(check, *args):
     return outcome.status == "passed", _ANSI.sub("", outcome.message).strip()
 
 
-def grade_exercises(recorded, arrays, private_dir, hidden_inputs, not_run_reason="", timings=None):
+def grade_exercises(recorded, arrays, hidden_inputs, not_run_reason="", timings=None):
     """{exercise id: result} for the graded exercises and the optional challenge.
 
     Args:
       recorded: the kernel probe's evidence (dict), or None if none came back.
       arrays: the recorded arrays ({key: ndarray}).
-      private_dir: unused (nothing is read from files any more); kept so that the callers that
-        report a submission as not graded keep working.
       hidden_inputs: the hidden softmax inputs passed to the kernel, in order.
       not_run_reason: why the notebook did not run to the end, if it did not.
       timings: a dict that receives the retraining's seconds, if given.

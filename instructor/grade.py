@@ -61,7 +61,7 @@ def grade_submission(submission, options=GradeOptions()):
         notebook = read_notebook(submission.notebook)
     except NotebookError as error:
         record["errors"].append({"cell": None, "status": "unreadable", "message": str(error)})
-        record["exercises"] = exercise_checks.grade_exercises(None, {}, None, None,
+        record["exercises"] = exercise_checks.grade_exercises(None, {}, None,
                                                               "the notebook could not be read")
         record["timings"]["total"] = round(time.monotonic() - started, 2)
         return record
@@ -72,9 +72,8 @@ def grade_submission(submission, options=GradeOptions()):
     record["sandboxed"] = options.sandbox
     # A fresh, randomly named folder per submission, made here and bound alone into the
     # sandbox: no two submissions' kernels share one, and none sees the grader's.
-    with tempfile.TemporaryDirectory(prefix="grade-work-") as work, \
-            tempfile.TemporaryDirectory(prefix="grade-private-") as private:
-        findings += _run_and_grade(submission, notebook, Path(work), Path(private), options, record)
+    with tempfile.TemporaryDirectory(prefix="grade-work-") as work:
+        findings += _run_and_grade(submission, notebook, Path(work), options, record)
     record["findings"] = findings
     _void_borrowed_answers(record)
     record["score"] = sum(result["points"] for result in record["exercises"].values())
@@ -107,11 +106,11 @@ def _empty_record(submission):
             "exercises": {}, "findings": [], "errors": [], "timings": {}}
 
 
-def _run_and_grade(submission, notebook, workdir, private_dir, options, record):
+def _run_and_grade(submission, notebook, workdir, options, record):
     """Run the notebook in ``workdir`` with the instructor's check cells and the kernel probe,
     grade it from the probe's signed evidence; fills ``record`` and returns the findings of the
-    run (check cells, kernel, working directory, stored outputs). ``private_dir`` is unused:
-    nothing the grader relies on passes through files."""
+    run (check cells, kernel, working directory, stored outputs). Nothing the grader relies on
+    passes through files."""
     hashes = _prepare_workdir(workdir)
     plan = evidence.plan_for(submission.name)
     restored = check_cells.restore(read_notebook(SOURCE_NOTEBOOK), notebook)
@@ -137,7 +136,7 @@ def _run_and_grade(submission, notebook, workdir, private_dir, options, record):
     found, problem = evidence.read_evidence(run, plan)
     arrays = evidence.decode_arrays(found) if found is not None else {}
     record["exercises"] = exercise_checks.grade_exercises(
-        found, arrays, None, plan.hidden, run.stopped or ("" if found is not None else problem),
+        found, arrays, plan.hidden, run.stopped or ("" if found is not None else problem),
         record["timings"])
     findings = list(restored.findings)
     if found is not None:
@@ -224,7 +223,7 @@ def _error_record(submission, options, status, message, details=""):
     """The record of a submission that could not be graded at all."""
     record = _empty_record(submission)
     record["sandboxed"] = options.sandbox
-    record["exercises"] = exercise_checks.grade_exercises(None, {}, None, None,
+    record["exercises"] = exercise_checks.grade_exercises(None, {}, None,
                                                           f"{status}: {message}")
     record["errors"].append({"cell": None, "status": status, "message": message,
                              **({"traceback": details} if details else {})})
