@@ -283,7 +283,8 @@ SCRATCH = ("import os\nimport numpy as np\n"
            "print(os.getcwd())")
 # What the training cell printed when an honest student ran it a second time before saving:
 # the model goes on from where the first run left it (measured once with the lab's settings).
-TRAINED_TWICE_OUTPUT = "loss after epoch 1: 0.0262, after epoch 40: 0.0101\n"
+TRAINED_TWICE_OUTPUT = ("epoch  1: loss 0.0283\nepoch 10: loss 0.0115\nepoch 20: loss 0.0040\n"
+                        "epoch 30: loss 0.0015\nepoch 40: loss 0.0006\n")
 
 
 def _run_here(code):
