@@ -110,7 +110,11 @@ def _details(record):
         lines.append(f"  {error['status']} in {where}{graded}{source}: {_one_line(error['message'])}")
     timings = record.get("timings", {})
     if timings:
-        lines.append("  time: " + ", ".join(f"{name} {value:.1f} s" for name, value in timings.items())
+        seconds = [f"{name} {value:.1f} s" for name, value in timings.items()
+                   if not isinstance(value, bool)]
+        if timings.get("retrain_reused"):
+            seconds.append("the architecture's training reused")
+        lines.append("  time: " + ", ".join(seconds)
                      + (f"; peak kernel memory {record['peak_memory_mb']:.0f} MB"
                         if record.get("peak_memory_mb") else ""))
     return lines

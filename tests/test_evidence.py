@@ -4,6 +4,7 @@ in-process on stand-in modules), the signed evidence (instructor/evidence.py), t
 check cells (instructor/check_cells.py) and the retraining of Exercise 2 (instructor/retrain.py).
 """
 import copy
+import json
 import math
 import re
 import sys
@@ -510,3 +511,44 @@ def test_retraining_the_lab_solution_gives_the_notebooks_own_losses():
     trained = retrain.retrain(keras.saving.serialize_keras_object(
         model_answers.notebook_solution()), keras, X, y)
     assert (round(trained.first_loss, 4), round(trained.last_loss, 4)) == (first, last)
+
+
+def test_a_renamed_model_trains_to_the_same_weights_and_reuses_the_first_training(monkeypatch):
+    # The grader trains each architecture once per process (retrain.train_once): that is only
+    # right if the names a student gives the model and its layers change nothing in training.
+    import keras
+    import model_answers
+    from instructor.exercise_checks import instructor_module
+    monkeypatch.setattr(retrain, "_done", {})
+    X, y = instructor_module("autils").load_data()
+    X, y = X[:320], y[:320]  # 10 steps per epoch: the question is bit-identity, not accuracy
+    monkeypatch.setattr(retrain, "STEPS_PER_EXECUTION", 10)
+    config = keras.saving.serialize_keras_object(model_answers.notebook_solution())
+    renamed = json.loads(json.dumps(config).replace('"L1"', '"hidden_a"')
+                         .replace('"L2"', '"hidden_b"').replace('"my_model"', '"mine"'))
+    assert renamed != config and retrain.training_key(renamed) == retrain.training_key(config)
+    wider = json.loads(json.dumps(config).replace('"units": 25', '"units": 26'))
+    assert retrain.training_key(wider) != retrain.training_key(config)
+
+    separately = retrain.train(retrain.build(renamed, keras), keras, X, y)
+    first = retrain.train_once(retrain.build(config, keras), config, keras, X, y)
+    again = retrain.train_once(retrain.build(renamed, keras), renamed, keras, X, y)
+    assert not first.reused and again.reused
+    assert [layer.name for layer in again.model.layers][:2] == ["hidden_a", "hidden_b"]
+    for a, b, c in zip(separately.model.get_weights(), first.model.get_weights(),
+                       again.model.get_weights()):
+        assert np.array_equal(a, b) and np.array_equal(b, c)
+    assert (again.first_loss, again.last_loss) == (separately.first_loss, separately.last_loss)
+
+
+def test_the_grader_warms_up_on_the_architecture_an_honest_notebook_builds():
+    # exercise_checks.warm_up trains reference_config while the kernel runs; an honest model
+    # reuses that training only if the two have the same training key.
+    import keras
+    import model_answers
+    from instructor import exercise_checks
+    reference = retrain.training_key(exercise_checks.reference_config(keras))
+    for answer in (model_answers.notebook_solution, model_answers.without_layer_names,
+                   model_answers.tf_nn_relu):
+        config = keras.saving.serialize_keras_object(answer())
+        assert retrain.training_key(config) == reference, answer.__name__
