@@ -7,8 +7,9 @@ For one submission (:func:`grade_submission`):
    (never the submission's own copies);
 3. run the notebook, with the instructor's check cells put back (``check_cells``), in a fresh
    kernel there (per-cell time limit, memory limit): the kernel probe's baseline first, then
-   every code cell (errors are recorded and the run goes on), then the probe's stages, which
-   receive the hidden inputs and the signing key only now (``evidence``, ``kernel_probe``);
+   every code cell (errors are recorded and the run goes on; with ``stop_after_checks``, only
+   up to the last check cell), then the probe's stages, which receive the hidden inputs and
+   the signing key only now (``evidence``, ``kernel_probe``);
 4. grade every exercise in this process from the probe's signed evidence (``exercise_checks``;
    Exercise 2's architecture is retrained here, ``retrain``) and look for tampering
    (``evidence``, ``check_cells``, ``tamper``, ``static_scan``, ``output_compare``).
@@ -51,6 +52,11 @@ class GradeOptions:
     executed_dir: str = ""  # when set, the grader's own run of each notebook is saved there
     kernel_threads: int = 0  # threads per kernel; 0: the cores shared out between the jobs
     sandbox: bool = True  # each kernel inside bubblewrap (instructor.sandbox); False: --no-sandbox
+    # Stop the run after the last check cell (--stop-after-checks): the grader retrains
+    # Exercise 2 itself, so the cells after the checks (the trainings, the plots) grade nothing
+    # and are about half of an honest run (measured). Off by default: the whole notebook runs,
+    # as the student's Run All does, so whatever a later cell does is seen and reported.
+    stop_after_checks: bool = False
 
 
 def grade_submission(submission, options=GradeOptions()):
@@ -66,7 +72,7 @@ def grade_submission(submission, options=GradeOptions()):
         record["timings"]["total"] = round(time.monotonic() - started, 2)
         return record
 
-    exercise_checks.warm_up()  # TensorFlow imports in this process while the kernel works
+    exercise_checks.warm_up()  # Keras imports and trains the expected model while the kernel works
     findings = (static_scan.static_findings(notebook)
                 + tamper.submitted_file_findings(submission.folder))
     record["sandboxed"] = options.sandbox
@@ -115,7 +121,9 @@ def _run_and_grade(submission, notebook, workdir, options, record):
     plan = evidence.plan_for(submission.name)
     restored = check_cells.restore(read_notebook(SOURCE_NOTEBOOK), notebook)
     fresh = restored.notebook
-    run = run_notebook(fresh, workdir, cell_timeout=options.cell_timeout,
+    last_cell = last_check_cell(fresh) if options.stop_after_checks else None
+    record["last_cell_run"] = restored.origin[last_cell] if last_cell is not None else None
+    run = run_notebook(fresh, workdir, cell_timeout=options.cell_timeout, last_cell=last_cell,
                        memory_limit_mb=options.memory_limit_mb,
                        cpu_limit_seconds=options.cpu_limit_seconds, before=plan.before(),
                        after=plan.after(), probe_timeout=options.probe_timeout,
@@ -150,6 +158,12 @@ def _run_and_grade(submission, notebook, workdir, options, record):
                                                                    restored.origin))
     record["timings"]["checks"] = round(time.monotonic() - checks_started, 2)
     return findings
+
+
+def last_check_cell(notebook):
+    """The index of the last check cell of ``notebook`` (one with the instructor's check cells
+    put back), after which no cell is needed for grading."""
+    return max(index for index, _ in graded_cells(notebook, "check").values())
 
 
 def _missing_evidence(run, problem):
@@ -188,7 +202,7 @@ def _cell_errors(notebook, run):
               for exercise, (index, _) in graded_cells(notebook, role).items()}
     errors, not_run = [], []
     for result in run.cells:
-        if result.status == "ok":
+        if result.status in ("ok", "skipped"):
             continue
         if result.status == "not run":
             not_run.append(result.index)

@@ -55,7 +55,8 @@ MAX_PROCESSES = 64
 
 @dataclass
 class CellResult:
-    """What happened to one notebook cell: status is ok, error, timeout, killed or not run."""
+    """What happened to one notebook cell: status is ok, error, timeout, killed, not run (the
+    kernel had stopped) or skipped (after the run's ``last_cell``)."""
     index: int
     status: str
     seconds: float = 0.0
@@ -192,7 +193,7 @@ def kernel_environment(threads=0, inherit=True):
 
 def run_notebook(notebook, workdir, *, cell_timeout, memory_limit_mb=None, cpu_limit_seconds=None,
                  before=(), after=(), probe_timeout=None, threads=0, sandboxed=False,
-                 writable=()):
+                 writable=(), last_cell=None):
     """Run ``notebook``'s code cells in order in a new kernel started in ``workdir``.
 
     The notebook's cells receive the fresh outputs and execution counts (the grader passes a
@@ -203,8 +204,9 @@ def run_notebook(notebook, workdir, *, cell_timeout, memory_limit_mb=None, cpu_l
     :class:`Watchdog` (None: no limit). ``sandboxed``: run the kernel inside the sandbox of
     :mod:`instructor.sandbox`, which sees ``workdir`` and the folders in ``writable`` read-write
     and nothing else of this machine's files but the system and Python; raises
-    :class:`~instructor.sandbox.SandboxUnavailable` when it cannot start. Returns a
-    :class:`KernelRun`.
+    :class:`~instructor.sandbox.SandboxUnavailable` when it cannot start. ``last_cell``: the
+    index of the last cell to run (None: all); the code cells after it are "skipped" and the
+    ``after`` probes run right after it. Returns a :class:`KernelRun`.
     """
     started = time.monotonic()
     result = KernelRun(sandboxed=sandboxed)
@@ -247,6 +249,9 @@ def run_notebook(notebook, workdir, *, cell_timeout, memory_limit_mb=None, cpu_l
         alive = _run_probes(client, before, result, replies, probe_timeout or cell_timeout)
         for index, cell in enumerate(notebook.cells):
             if cell.cell_type != "code":
+                continue
+            if last_cell is not None and index > last_cell:
+                result.cells.append(CellResult(index, "skipped"))
                 continue
             if not alive:
                 result.cells.append(CellResult(index, "not run"))

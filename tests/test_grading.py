@@ -296,3 +296,24 @@ def test_stored_outputs_are_compared_as_nbval_does(stored, fresh, kind):
                                load_patterns())
     assert [f["kind"] for f in findings] == ([kind] if kind else [])
     assert all(f["severity"] == "warning" for f in findings)  # marks never depend on them
+
+
+def test_stop_after_checks_grades_the_state_the_checks_saw_and_runs_nothing_after(
+        tmp_path_factory, capsys):
+    from instructor import sandbox
+    release = released_folder(tmp_path_factory)
+    solved = completed(nbformat.read(release / NOTEBOOK_NAME, as_version=4))
+    last_check = cell_index(solved, "exercise_2", "check")
+    # Run, either cell would cost marks: the model is gone, and the error would be reported.
+    later = insert_code_cell(solved, last_check + 1, "model = None")
+    later = insert_code_cell(later, last_check + 2, "raise ValueError('after the checks')")
+    root = tmp_path_factory.mktemp("stop-after-checks")
+    folder = submission_folder(root, "later_cells", release, later)
+    options = [] if sandbox.availability().ok else ["--no-sandbox"]
+    code, _ = _grade(capsys, folder, "--stop-after-checks", "--memory-limit", MEMORY_LIMIT,
+                     "--report-dir", root / "report", *options)
+    [record] = json.loads((root / "report" / "report.json").read_text())["submissions"]
+    assert (code, record["status"], record["score"]) == (0, "passed", 100), record
+    assert record["errors"] == [] and record["last_cell_run"] == last_check
+    assert json.loads((root / "report" / "report.json").read_text())["options"][
+        "stop_after_checks"] is True
