@@ -2,13 +2,14 @@
 
 Every submission starts from the student release (``python -m instructor release``) and is
 edited with nbformat: graded regions filled with the reference solution or a wrong answer, cells
-added, edited or deleted. Notebooks that need stored outputs are executed by the project's one
-kernel runner (``instructor.kernel_run.execute_notebook``), as ``tools/refresh_outputs.py``
-stores the lab's own outputs (``capture_fd_output=False``: TensorFlow's C++ log is never stored).
+added, edited or deleted. The honest executed notebook carries the source notebook's stored
+outputs (``executed_solution``); the released notebook as a student first runs it is executed by
+the project's one kernel runner (``instructor.kernel_run.execute_notebook``), as
+``tools/refresh_outputs.py`` stores the lab's own outputs (``capture_fd_output=False``:
+TensorFlow's C++ log is never stored).
 
 Each notebook run starts TensorFlow and trains twice (15-40 s), and one kernel keeps only about
-one of the machine's two cores busy. So the expensive work is shared and overlapped: the one
-honest executed notebook is made once per session (``executed_solution``), and the long
+one of the machine's two cores busy. So the expensive work is shared and overlapped: the long
 subprocesses (grader runs, nbval runs) are started as soon as their inputs exist and collected
 when a test needs them (:class:`Background`, ``nbval_runs``).
 """
@@ -96,13 +97,25 @@ def released_folder(tmp_path_factory):
 
 
 def executed_solution(tmp_path_factory):
-    """The released notebook completed with the reference solutions and executed, once per
-    session: an honest student's finished notebook."""
+    """The released notebook completed with the reference solutions, with the outputs Run All
+    stores: an honest student's finished notebook, made once per session.
+
+    Its code cells are the source notebook's, so their stored outputs and execution counts are
+    the source's: nbval on lab2_multiclass.ipynb proves those equal a fresh run's, and running
+    the notebook once more here cost 15-20 s of the session's critical path (measured)."""
     if "executed" not in _session:
-        folder = tmp_path_factory.mktemp("executed") / "student"
-        shutil.copytree(released_folder(tmp_path_factory), folder)  # keep the release pristine
-        student = nbformat.read(folder / NOTEBOOK_NAME, as_version=4)
-        _session["executed"] = execute(completed(student), folder)
+        student = completed(nbformat.read(released_folder(tmp_path_factory) / NOTEBOOK_NAME,
+                                          as_version=4))
+        source = source_notebook()
+        for index, (cell, stored) in enumerate(zip(student.cells, source.cells, strict=True)):
+            if cell.cell_type != "code":
+                continue
+            assert cell.source == stored.source, (
+                f"cell {index} of the completed release differs from the source notebook's; "
+                f"executed_solution copies the source's outputs, so the two must have the same code")
+            cell.outputs = copy.deepcopy(stored.outputs)
+            cell.execution_count = stored.execution_count
+        _session["executed"] = student
     return copy.deepcopy(_session["executed"])
 
 

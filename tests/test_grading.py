@@ -6,8 +6,9 @@ nbformat. Each notebook run costs 15-40 s, so the cases share three grader runs,
 and collected together (see lab_submissions): the submissions without stored outputs (one at a
 time, at low priority, while the session's honest notebook is being executed), the runaway one
 (alone, with a short cell timeout), then the honest and the tampered ones, which carry that
-notebook's stored outputs, two at a time (--jobs 2: the parallel path). The wrong-model and the
-tampered ones stop after Exercise 2's check: what they test does not depend on the trainings.
+notebook's stored outputs, two at a time (--jobs 2: the parallel path). The wrong-softmax,
+wrong-model and tampered ones stop after Exercise 2's check: what they test does not depend on
+the trainings.
 """
 import copy
 import json
@@ -68,6 +69,8 @@ def graded(tmp_path_factory):
     wrong_softmax = with_region(solved, "exercise_1", WRONG_SOFTMAX)
     wrong_softmax = insert_code_cell(wrong_softmax, cell_index(wrong_softmax, "exercise_2", "solution"),
                                      "raise ValueError('an error in an ungraded cell')")
+    # Shortened after Exercise 2's check: its wrong softmax and its error come before it.
+    wrong_softmax.cells = wrong_softmax.cells[:cell_index(wrong_softmax, "exercise_2", "check") + 1]
     nbformat.write(wrong_softmax, unexecuted / "wrong_softmax.ipynb")  # a loose notebook
     # Shortened after Exercise 2's check: the public check rejects its softmax output layer
     # whether or not it is trained, so the two trainings (20 s) would prove nothing more.
