@@ -30,7 +30,7 @@ under test-artifacts/browser/ (or $BROWSER_TEST_ARTIFACTS); the path is printed.
 
 Needs Debian's Chromium (apt-get install chromium) and the playwright package
 (pip install -r requirements-dev.txt); skips with that advice otherwise. It never downloads a
-browser. Run it alone with:  python -m pytest tests/test_browser.py -s
+browser. Run it alone with:  python -m pytest -m acceptance tests/test_browser.py -s
 (nbval, which pytest.ini turns on, only collects notebooks: none is named here.)
 """
 import base64
@@ -47,7 +47,9 @@ import pytest
 import browser_support as support
 
 _MISSING = support.missing_browser_tools()
-pytestmark = pytest.mark.skipif(_MISSING is not None, reason=f"browser test: {_MISSING}")
+# End to end and slow: run by `python -m pytest -m acceptance` (README, Tests), not by default.
+pytestmark = [pytest.mark.acceptance,
+              pytest.mark.skipif(_MISSING is not None, reason=f"browser test: {_MISSING}")]
 
 NOTEBOOK = support.NOTEBOOK
 EXERCISE_CHECKS = {"exercise_1": "test_my_softmax(my_softmax)",

@@ -16,6 +16,9 @@ from lab_submissions import (NOTEBOOK_NAME, completed, executed_solution, grade_
 import cheat_catalogue
 from instructor import sandbox
 
+# End to end and slow: run by `python -m pytest -m acceptance` (README, Tests), not by default.
+pytestmark = pytest.mark.acceptance
+
 MEMORY_LIMIT = 2000  # MB: an honest kernel peaks at about 900 MB
 CELL_TIMEOUT = 120  # s: far above the slowest honest cell, even on a loaded machine
 

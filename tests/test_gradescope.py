@@ -133,6 +133,7 @@ def test_a_submission_without_a_notebook_gets_a_clear_zero(tmp_path_factory, aut
     assert "could not be read" in document["tests"][0]["output"]
 
 
+@pytest.mark.acceptance  # end to end: `python -m pytest -m acceptance`
 def test_honest_wrong_and_tampered_submissions(tmp_path_factory, autograder_zip):
     student = nbformat.read(released_folder(tmp_path_factory) / "lab2_multiclass.ipynb", as_version=4)
     honest = completed(student)

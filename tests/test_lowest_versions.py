@@ -127,7 +127,8 @@ def test_ci_runs_the_lowest_versions_check_after_the_tests_and_fails_with_it():
     assert "set -euo pipefail" in ci  # so a failing check fails CI
     commands = [line.strip() for line in ci.splitlines()]
     check = commands.index("python tools/check_lowest_versions.py")
-    assert check > commands.index('python -m pytest --junitxml="$report"')
+    assert check > commands.index('run_tests "test command"')
+    assert check > commands.index('run_tests "acceptance tests" -m acceptance')
 
 
 def test_the_check_refuses_to_replace_a_folder_that_is_not_a_venv(tmp_path):

@@ -259,6 +259,7 @@ def graded_course(tmp_path_factory):
     return course, release, report, ours_done
 
 
+@pytest.mark.acceptance  # end to end: `python -m pytest -m acceptance`
 def test_generated_release_hides_solutions_and_hidden_tests_and_locks_checks(graded_course, source):
     _, release, _, _ = graded_course
     student = nbformat.read(release / NOTEBOOK_NAME, as_version=4)
@@ -274,6 +275,7 @@ def test_generated_release_hides_solutions_and_hidden_tests_and_locks_checks(gra
         assert solution.metadata.get("editable", True) is True
 
 
+@pytest.mark.acceptance  # end to end: `python -m pytest -m acceptance`
 def test_autograde_scores_match_our_grader(graded_course):
     course, _, report, ours_done = graded_course
     # submitted/<student>/<assignment>/<notebook>: the student is the notebook's grandparent.
@@ -295,6 +297,7 @@ def test_autograde_scores_match_our_grader(graded_course):
             assert theirs_total == ours[name]["score"] == sum(expected.values())
 
 
+@pytest.mark.acceptance  # end to end: `python -m pytest -m acceptance`
 def test_autograded_notebook_shows_the_public_check_message(graded_course):
     course, _, _, _ = graded_course
     bob = nbformat.read(course / "autograded" / "bob" / ASSIGNMENT / NOTEBOOK_NAME, as_version=4)

@@ -150,6 +150,7 @@ def _without_measurements(records):
     return [{key: value for key, value in item.items() if key not in MEASURED} for item in records]
 
 
+@pytest.mark.acceptance  # end to end: `python -m pytest -m acceptance`
 def test_two_shards_merged_equal_one_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("shards")
     submissions = root / "submissions"
