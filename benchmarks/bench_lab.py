@@ -14,7 +14,8 @@ measurements taken in turn so that a busy moment of the machine spreads over all
   (``benchmarks/numpy_reference.py``), with the final losses and error counts of both, and a
   check that the Keras weights are bit-identical in every fresh process;
 - the grading of one submission, ``python -m instructor grade`` on a copy of the source notebook,
-  in the grader's sandbox and with ``--no-sandbox``, taken in turn: their difference is the
+  in the grader's sandbox, with ``--stop-after-checks`` and with ``--no-sandbox``, taken in
+  turn: the difference of the first and the last is the
   sandbox's overhead on a whole grading; the notebook run by the grader's kernel runner with and
   without the sandbox, wall time and the kernel's CPU time (which a busy machine barely
   changes); and the sandbox's own cost, measured alone: a kernel started, one cell run and the
@@ -303,7 +304,8 @@ def main():
     grade_cmd, grade_missing = grader_command()
     load_before = os.getloadavg()[0]
     results = {key: [] for key in ("import_tf", "import_keras", "keras", "numpy", "notebook", "grade",
-                                   "grade_unsandboxed", "kernel_sandboxed", "kernel_unsandboxed",
+                                   "grade_unsandboxed", "grade_stop_after_checks",
+                                   "kernel_sandboxed", "kernel_unsandboxed",
                                    "runner_sandboxed", "runner_unsandboxed")}
     failures = {}
     with tempfile.TemporaryDirectory(prefix="bench_lab_") as tmp:
@@ -323,6 +325,9 @@ def main():
                 steps.append(("grade", lambda: time_grading(grade_cmd, submission)))
                 steps.append(("grade_unsandboxed",
                               lambda: time_grading(grade_cmd + ["--no-sandbox"], submission)))
+                steps.append(("grade_stop_after_checks",
+                              lambda: time_grading(grade_cmd + ["--stop-after-checks"],
+                                                   submission)))
             steps.append(("runner_sandboxed", lambda: run_worker("runner_notebook", "sandboxed")))
             steps.append(("runner_unsandboxed", lambda: run_worker("runner_notebook", "plain")))
             for _ in range(3):  # cheap, and the difference is small: more samples
@@ -409,6 +414,10 @@ def print_table(runs, results, failures, grade_missing, load):
         verdicts = "; ".join(sorted({verdict for _, verdict in sandboxed}))
         timed("grading one submission", [wall for wall, _ in sandboxed], "< 12",
               f"python -m instructor grade, sandboxed; verdict: {verdicts}")
+        stopped = results["grade_stop_after_checks"]
+        if stopped:
+            timed("  the same, --stop-after-checks", [wall for wall, _ in stopped], "< 12",
+                  "sandboxed; the notebook only up to its last check cell")
         plain = results["grade_unsandboxed"]
         if plain:
             timed("  the same, --no-sandbox", [wall for wall, _ in plain], "",
