@@ -189,26 +189,48 @@ def released_run(tmp_path_factory):
     return _session["released_run"]
 
 
-def nbval_runs(tmp_path_factory):
-    """The two nbval runs of test_nbval_grading, started once per session.
+COMMAND_GRADER = "classroom-resources/autograding-command-grader@v1"
+# A wrong attempt at the optional challenge: the unshifted formula, which overflows.
+WRONG_CHALLENGE = ["    a = np.exp(z) / np.sum(np.exp(z))  # not shifted: overflows for large z"]
 
-    {"honest": Background, "wrong": Background}: `python -m pytest --nbval lab2_multiclass.ipynb`
-    in a released folder holding the completed and executed notebook, and holding a notebook
-    with a wrong softmax (not executed; -x stops at its first failure). test_grading starts them
-    early (they then overlap the grader's runs); test_nbval_grading collects them.
+
+def classroom_tests(folder):
+    """(test name, command, points) of each autograding test of the released workflow in
+    ``folder``, in order: the first is the gate, one nbval run of the whole notebook."""
+    import yaml
+    workflow = yaml.safe_load((folder / ".github/workflows/grade.yml").read_text())
+    return [(step["with"]["test-name"], step["with"]["command"], step["with"]["max-score"])
+            for step in workflow["jobs"]["nbval"]["steps"] if step.get("uses") == COMMAND_GRADER]
+
+
+def nbval_runs(tmp_path_factory):
+    """The released workflow's gate (`python -m pytest --nbval lab2_multiclass.ipynb ...`, read
+    from the workflow) in three released folders, started once per session.
+
+    {"honest": Background, "partly wrong": Background, "wrong": Background, "folders": {...}}:
+    the completed notebook with stored outputs; a wrong softmax and a wrong optional challenge
+    (not executed); a wrong softmax and a wrong model. test_grading starts them early (they
+    then overlap the grader's runs); test_nbval_grading collects them, for nbval's verdicts and
+    for the Classroom points the exercises' tests give after their gate.
     """
     if "nbval" not in _session:
         release_dir = released_folder(tmp_path_factory)
         root = tmp_path_factory.mktemp("nbval")
-        student = nbformat.read(release_dir / NOTEBOOK_NAME, as_version=4)
-        honest = submission_folder(root, "honest", release_dir, executed_solution(tmp_path_factory))
-        wrong = submission_folder(root, "wrong", release_dir,
-                                  with_region(completed(student), "exercise_1", WRONG_SOFTMAX))
-        command = [sys.executable, "-m", "pytest", "--nbval", NOTEBOOK_NAME]
+        solved = completed(nbformat.read(release_dir / NOTEBOOK_NAME, as_version=4))
+        notebooks = {
+            "honest": executed_solution(tmp_path_factory),
+            "partly wrong": with_region(with_region(solved, "exercise_1", WRONG_SOFTMAX),
+                                        "challenge_stable_softmax", WRONG_CHALLENGE),
+            "wrong": with_region(with_region(solved, "exercise_1", WRONG_SOFTMAX),
+                                 "exercise_2", WRONG_MODEL)}
+        folders = {name: submission_folder(root, name.replace(" ", "-"), release_dir, notebook)
+                   for name, notebook in notebooks.items()}
+        _, gate, _ = classroom_tests(release_dir)[0]
         # Niceness 10: test_grading's grader runs come first; these are collected later.
-        _session["nbval"] = {"honest": Background(command, honest, root / "honest-log", 10),
-                             "wrong": Background(command + ["-x"], wrong, root / "wrong-log", 10),
-                             "folders": {"honest": honest, "wrong": wrong}}
+        _session["nbval"] = {name: Background(["bash", "-c", gate], folder,
+                                              root / f"log-{name.replace(' ', '-')}", 10)
+                             for name, folder in folders.items()}
+        _session["nbval"]["folders"] = folders
     return _session["nbval"]
 
 

@@ -4,24 +4,19 @@ released GitHub Classroom workflow's commands, which give each exercise its poin
 An honest student's notebook, completed and executed (outputs stored), passes nbval out of the
 box with the released pytest.ini, nbval_sanitize.cfg and conftest.py; a wrong answer fails, and
 the summary names the exercise. Each run starts TensorFlow and trains (15-40 s), so there are
-only two, started once per session (lab_submissions.nbval_runs; test_grading starts them early
-so that they overlap the grader's runs), and the wrong one stops at its first failure (-x).
+only three, the workflow's gate in three folders, started once per session
+(lab_submissions.nbval_runs; test_grading starts them early so that they overlap the grader's
+runs); the Classroom tests of the exercises then read what their gate wrote.
 """
 import subprocess
 
 import nbformat
 import pytest
-import yaml
 
-from lab_submissions import (NOTEBOOK_NAME, WRONG_MODEL, WRONG_SOFTMAX, Background, completed,
-                             executed_solution, nbval_runs, released_folder, submission_folder,
-                             with_region)
+from lab_submissions import NOTEBOOK_NAME, classroom_tests, nbval_runs
 from instructor import spec
 from instructor.cells import graded_cells
 
-COMMAND_GRADER = "classroom-resources/autograding-command-grader@v1"
-# A wrong attempt at the optional challenge: the unshifted formula, which overflows.
-WRONG_CHALLENGE = ["    a = np.exp(z) / np.sum(np.exp(z))  # not shifted: overflows for large z"]
 
 
 def code_cell_number(folder, exercise, role="check"):
@@ -49,11 +44,12 @@ def test_the_checked_notebook_had_its_outputs_stored(tmp_path_factory):
 
 
 def test_a_wrong_answer_fails_and_names_its_exercise(tmp_path_factory):
-    result = nbval_runs(tmp_path_factory)["wrong"].result()
+    result = nbval_runs(tmp_path_factory)["partly wrong"].result()
     assert result.returncode == 1, result.stdout[-4000:] + result.stderr[-2000:]
     assert "test_my_softmax failed" in result.stdout
     # nbval's "Cell N" counts code cells from 0: the summary names the exercise and that cell.
-    check = code_cell_number(nbval_runs(tmp_path_factory)["folders"]["wrong"], "exercise_1")
+    check = code_cell_number(nbval_runs(tmp_path_factory)["folders"]["partly wrong"],
+                             "exercise_1")
     assert (f"Exercise 1 (my_softmax): FAILED in its check cell (nbval Cell {check}, shown as "
             f"[{check + 1}] after Run All): AssertionError") in result.stdout
     assert f"Cell {check} is Exercise 1 (my_softmax), check cell" in result.stdout
@@ -97,35 +93,16 @@ def test_instructor_sanitize_reads_the_file_as_nbval_does():
     assert load_patterns() == get_sanitize_patterns(SANITIZE_FILE.read_text())
 
 
-def _classroom_tests(folder):
-    """(test name, command, points) of each autograding test of the released workflow, in order."""
-    workflow = yaml.safe_load((folder / ".github/workflows/grade.yml").read_text())
-    return [(step["with"]["test-name"], step["with"]["command"], step["with"]["max-score"])
-            for step in workflow["jobs"]["nbval"]["steps"] if step.get("uses") == COMMAND_GRADER]
-
-
 @pytest.fixture(scope="module")
 def classroom_runs(tmp_path_factory):
-    """The workflow's tests run in released folders holding an honest (executed), a partly wrong
-    and a wrong notebook: {name: {test name: (passed, output)}}. The gates (one nbval run each)
-    run side by side; the exercises' tests read what their gate wrote."""
-    release = released_folder(tmp_path_factory)
-    student = nbformat.read(release / NOTEBOOK_NAME, as_version=4)
-    solved = completed(student)
-    partly = with_region(with_region(solved, "exercise_1", WRONG_SOFTMAX),
-                         "challenge_stable_softmax", WRONG_CHALLENGE)
-    notebooks = {"honest": executed_solution(tmp_path_factory), "partly wrong": partly,
-                 "wrong": with_region(with_region(solved, "exercise_1", WRONG_SOFTMAX),
-                                      "exercise_2", WRONG_MODEL)}
-    root = tmp_path_factory.mktemp("classroom")
-    folders = {name: submission_folder(root, name.replace(" ", "-"), release, notebook)
-               for name, notebook in notebooks.items()}
-    tests = _classroom_tests(release)
-    gate_name, gate_command, _ = tests[0]
-    gates = {name: Background(["bash", "-c", gate_command], folder, root / f"log-{name}")
-             for name, folder in folders.items()}
+    """The workflow's tests in the released folders of nbval_runs: {"tests": [(name, command,
+    points)], "runs": {notebook: {test name: (passed, output)}}}. The gates are nbval_runs'; the
+    exercises' tests read what their gate wrote."""
+    gates = nbval_runs(tmp_path_factory)
+    tests = classroom_tests(gates["folders"]["honest"])
+    gate_name = tests[0][0]
     runs = {}
-    for name, folder in folders.items():
+    for name, folder in gates["folders"].items():
         finished = gates[name].result()
         runs[name] = {gate_name: (finished.returncode == 0, finished.stdout + finished.stderr)}
         for test_name, command, _ in tests[1:]:
