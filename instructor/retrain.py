@@ -124,11 +124,15 @@ _done_lock = threading.Lock()
 
 
 def training_key(config):
-    """What the training of a model built from ``config`` depends on: the config without the
-    names of a Sequential model and its layers, which change nothing in the training (tested: a
-    renamed model gets the same weights, bit for bit). Other models keep their names, which
-    their layers' connections refer to."""
+    """What the training of a model built from ``config`` depends on: the config without its
+    compile settings (:func:`train` uses the lab's) and without the names of a Sequential model
+    and its layers, which change nothing in the training (tested: a renamed model gets the same
+    weights, bit for bit). Other models keep their names, which their layers' connections
+    refer to."""
     config = copy.deepcopy(config)
+    if isinstance(config, dict):
+        # How the notebook compiled the model: train compiles it with the lab's settings anyway.
+        config.pop("compile_config", None)
     inner = config.get("config") if isinstance(config, dict) else None
     if isinstance(inner, dict) and config.get("class_name") == "Sequential":
         inner.pop("name", None)

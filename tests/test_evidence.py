@@ -552,3 +552,10 @@ def test_the_grader_warms_up_on_the_architecture_an_honest_notebook_builds():
                    model_answers.tf_nn_relu):
         config = keras.saving.serialize_keras_object(answer())
         assert retrain.training_key(config) == reference, answer.__name__
+    # The grader reads the model after the notebook's training cell compiled it (Run All).
+    compiled = model_answers.notebook_solution()
+    compiled.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                     optimizer=keras.optimizers.Adam(learning_rate=0.001),
+                     steps_per_execution=157)
+    config = keras.saving.serialize_keras_object(compiled)
+    assert config.get("compile_config") and retrain.training_key(config) == reference
