@@ -530,14 +530,23 @@ def test_a_renamed_model_trains_to_the_same_weights_and_reuses_the_first_trainin
     wider = json.loads(json.dumps(config).replace('"units": 25', '"units": 26'))
     assert retrain.training_key(wider) != retrain.training_key(config)
 
+    # After Run All the notebook's model is compiled; the key ignores how, since train
+    # compiles with the lab's settings: a model rebuilt from that config must train the same.
+    compiled = model_answers.notebook_solution()
+    compiled.compile(loss="mse", optimizer=keras.optimizers.SGD(learning_rate=0.5))
+    compiled = keras.saving.serialize_keras_object(compiled)
+    assert compiled.get("compile_config")
+    assert retrain.training_key(compiled) == retrain.training_key(config)
+
     separately = retrain.train(retrain.build(renamed, keras), keras, X, y)
+    from_compiled = retrain.train(retrain.build(compiled, keras), keras, X, y)
     first = retrain.train_once(retrain.build(config, keras), config, keras, X, y)
     again = retrain.train_once(retrain.build(renamed, keras), renamed, keras, X, y)
     assert not first.reused and again.reused
     assert [layer.name for layer in again.model.layers][:2] == ["hidden_a", "hidden_b"]
-    for a, b, c in zip(separately.model.get_weights(), first.model.get_weights(),
-                       again.model.get_weights()):
-        assert np.array_equal(a, b) and np.array_equal(b, c)
+    for weights in zip(separately.model.get_weights(), from_compiled.model.get_weights(),
+                       first.model.get_weights(), again.model.get_weights()):
+        assert all(np.array_equal(weights[0], other) for other in weights[1:])
     assert (again.first_loss, again.last_loss) == (separately.first_loss, separately.last_loss)
 
 
