@@ -90,6 +90,9 @@ def _details(record):
     lines = [f"{record['name']}: {record['status']}, {record['score']}/{record['max_score']} "
              f"({record['notebook']})"
              + (" [not sandboxed: --no-sandbox]" if record.get("sandboxed") is False else "")]
+    if record.get("last_cell_run") is not None:
+        lines.append(f"  ran up to cell {record['last_cell_run']}, its last check cell "
+                     f"(--stop-after-checks): later cells were neither run nor checked")
     for exercise, result in record.get("exercises", {}).items():
         if result["passed"]:
             verdict = "passed"

@@ -138,7 +138,7 @@ def test_substituted_weights_earn_nothing_but_the_architecture_is_what_is_graded
             _describe(record)
         assert record["exercises"]["exercise_1"]["passed"]  # the rest is graded on its merits
     case, record = catalogue["honest_relu_layer_objects"]
-    assert record["timings"]["retrain"] > 0
+    assert "retrain" in record["timings"]  # trained in the grader (or reused: same architecture)
 
 
 def test_honest_habits_leave_warnings_at_most(catalogue):

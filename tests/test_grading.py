@@ -212,7 +212,9 @@ def test_marks_come_from_the_graders_process_not_the_patched_kernel(graded):
     # notebook never trains): both exercises pass on their merits, and the tampering is named.
     assert exercises["exercise_1"]["passed"] and exercises["exercise_2"]["passed"]
     assert exercises["exercise_2"]["public_check"].endswith("All tests passed!")
-    assert record["timings"]["retrain"] > 0
+    # Trained by this grading or reused from an earlier one of the same architecture in the
+    # same grading process (which of the two depends on timing): either way, the grader's.
+    assert "retrain" in record["timings"] and "retrain_reused" in record["timings"]
 
 
 def test_endless_loop_is_interrupted_and_runaway_memory_stopped(graded):
@@ -320,3 +322,5 @@ def test_stop_after_checks_grades_the_state_the_checks_saw_and_runs_nothing_afte
     assert record["errors"] == [] and record["last_cell_run"] == last_check
     assert json.loads((root / "report" / "report.json").read_text())["options"][
         "stop_after_checks"] is True
+    assert (f"ran up to cell {last_check}, its last check cell (--stop-after-checks)"
+            in (root / "report" / "report.txt").read_text())
