@@ -40,8 +40,6 @@ INSTALL_HINT = ("install Debian's Chromium (apt-get install chromium) and the de
 # JupyterLab settings for the temporary user: no news or update checks (no network), and no
 # toast that could cover a cell in a screenshot. Everything else is JupyterLab's default, as a
 # student gets it.
-# Seconds ipykernel keeps aborting the requests that follow an error (see LabServer.start).
-KERNEL_ABORT_WINDOW = 1.0
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
         {"fetchNews": "false", "checkForUpdates": False},
@@ -173,15 +171,6 @@ class JupyterLabServer:
         for name, values in LAB_SETTINGS.items():
             (settings / name).parent.mkdir(parents=True, exist_ok=True)
             (settings / name).write_text(json.dumps(values))
-        # After an error, ipykernel aborts the execute requests already queued behind it, and by
-        # default (stop_on_error_timeout = 0) runs any that arrive a moment later. JupyterLab
-        # sends a "Run All" burst one request at a time: in CI some requests of a burst arrived
-        # late, and cells after a failed check ran out of order (seen: the last two cells ran
-        # after Exercise 1's placeholder stopped the run). A one-second window closes that gap;
-        # run() waits a second of quiet after each run, so the next run is never aborted.
-        (ipython / "profile_default").mkdir(parents=True, exist_ok=True)
-        (ipython / "profile_default" / "ipython_kernel_config.py").write_text(
-            f"c.Kernel.stop_on_error_timeout = {KERNEL_ABORT_WINDOW}\n")
         (config / "labconfig").mkdir(exist_ok=True)
         (config / "labconfig" / "page_config.json").write_text(json.dumps(
             {"disabledExtensions": {name: True for name in DEV_ONLY_LAB_EXTENSIONS}}))
