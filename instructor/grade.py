@@ -146,7 +146,7 @@ def _run_and_grade(submission, notebook, workdir, options, record):
     record["exercises"] = exercise_checks.grade_exercises(
         found, arrays, plan.hidden, run.stopped or ("" if found is not None else problem),
         record["timings"])
-    findings = list(restored.findings)
+    findings = list(restored.findings) + _unreadable_messages(run, restored.origin)
     if found is not None:
         findings += evidence.evidence_findings(found)
     elif not run.stopped:  # a killed kernel sends nothing: that is not the student's doing
@@ -164,6 +164,19 @@ def last_check_cell(notebook):
     """The index of the last check cell of ``notebook`` (one with the instructor's check cells
     put back), after which no cell is needed for grading."""
     return max(index for index, _ in graded_cells(notebook, "check").values())
+
+
+def _unreadable_messages(run, origin):
+    """Tampering when a message from the kernel failed jupyter_client's checks (kernel_run's
+    "unreadable" status): ipykernel encodes and signs every message itself, so only code that
+    replaced what does it (json.dumps, the session's packer or key) makes one unreadable."""
+    where = [(origin[cell.index], cell.error) for cell in run.cells if cell.status == "unreadable"]
+    where += [(None, probe.error) for probe in run.probes.values()
+              if probe.status == "unreadable"]
+    return [tamper.finding("kernel_messages_unreadable", tamper.TAMPERING,
+                           f"{error}; no code of the lab does that, so the exercises could not "
+                           f"be graded", cell=cell)
+            for cell, error in where[:1]]
 
 
 def _missing_evidence(run, problem):

@@ -26,6 +26,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,8 +56,10 @@ MAX_PROCESSES = 64
 
 @dataclass
 class CellResult:
-    """What happened to one notebook cell: status is ok, error, timeout, killed, not run (the
-    kernel had stopped) or skipped (after the run's ``last_cell``)."""
+    """What happened to one notebook cell: status is ok, error, timeout, killed, unreadable (a
+    message the kernel sent meanwhile failed jupyter_client's decoding or signature check: the
+    kernel can no longer be talked to), not run (the kernel had stopped) or skipped (after the
+    run's ``last_cell``)."""
     index: int
     status: str
     seconds: float = 0.0
@@ -258,14 +261,18 @@ def run_notebook(notebook, workdir, *, cell_timeout, memory_limit_mb=None, cpu_l
                 continue
             outcome = _run_cell(client, cell, index, replies, watchdog)
             result.cells.append(outcome)
-            if outcome.status in ("killed", "timeout") and not _responsive(client, outcome,
-                                                                             watchdog):
+            if outcome.status == "unreadable" or (
+                    outcome.status in ("killed", "timeout")
+                    and not _responsive(client, outcome, watchdog)):
                 result.stopped = outcome.error
                 alive = False
         if alive:
             alive = _run_probes(client, after, result, replies, probe_timeout or cell_timeout)
+            unreadable = [probe.error for probe in result.probes.values()
+                          if probe.status == "unreadable"]
             if not alive and not result.stopped:
-                result.stopped = "the kernel stopped while the grader was reading the results"
+                result.stopped = (unreadable[0] if unreadable else
+                                  "the kernel stopped while the grader was reading the results")
     finally:
         if watchdog is not None:
             watchdog.stop()
@@ -300,6 +307,11 @@ def _run_cell(client, cell, index, replies, watchdog):
         return CellResult(index, "killed", seconds, f"the kernel died in cell {index}")
     except CellTimeoutError as error:  # only when an interrupt is not possible
         return CellResult(index, "timeout", round(time.monotonic() - started, 2), str(error))
+    except Exception as error:
+        if not unreadable_message(error):
+            raise
+        return CellResult(index, "unreadable", round(time.monotonic() - started, 2),
+                          unreadable_text(error, f"cell {index}"))
     seconds = round(time.monotonic() - started, 2)
     reply = (replies.pop(id(cell), None) or {}).get("content", {})
     if reply.get("ename") == "CellTimeoutError":
@@ -350,6 +362,13 @@ def _run_probes(client, probes, result, replies, timeout):
                 result.probes[name] = CellResult(-1, "killed", round(time.monotonic() - started, 2),
                                                  f"{type(error).__name__}: {error}")
                 return False
+            except Exception as error:
+                if not unreadable_message(error):
+                    raise
+                result.probes[name] = CellResult(-1, "unreadable",
+                                                 round(time.monotonic() - started, 2),
+                                                 unreadable_text(error, f"the grader's {name} probe"))
+                return False
             reply = (replies.pop(id(cell), None) or {}).get("content", {})
             status = "ok" if reply.get("status") == "ok" else "error"
             error = "" if status == "ok" else f"{reply.get('ename')}: {reply.get('evalue')}"
@@ -358,6 +377,26 @@ def _run_probes(client, probes, result, replies, timeout):
     finally:
         client.timeout = saved
     return True
+
+
+def unreadable_message(error):
+    """Whether ``error`` was raised where jupyter_client reads a kernel's message: its session
+    refused the message (not JSON, a bad or repeated signature, a header without its fields).
+
+    A kernel's messages are encoded and signed by ipykernel's own session; they fail these
+    checks only when code in the kernel has replaced what encodes or signs them (json.dumps,
+    the session's packer or key). The kernel then cannot be talked to any more.
+    """
+    return any(frame.f_code.co_name == "deserialize"
+               and Path(frame.f_code.co_filename).parent.name == "jupyter_client"
+               and Path(frame.f_code.co_filename).name == "session.py"
+               for frame, _ in traceback.walk_tb(error.__traceback__))
+
+
+def unreadable_text(error, during):
+    return (f"while {during} ran, the kernel sent a message the grader could not read "
+            f"({type(error).__name__}: {error}): code in the notebook changed how the kernel "
+            f"encodes or signs its messages, and the kernel was stopped")
 
 
 def _execute_transient(client, cell):

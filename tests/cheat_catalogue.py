@@ -91,15 +91,19 @@ def internals_cheats(solved):
     """Replacing stdlib or NumPy internals that a probe or a fingerprint could rely on."""
     base = _shortened(solved)
     patches = {
-        # (json itself cannot be patched: the kernel's own messages go through json.dumps.)
         "numpy_writer_patched": ("setattr(__import__('numpy.lib._npyio_impl', fromlist=['x']), "
                                  "'savez', lambda *a, **k: None)"),
         "numpy_private_patched": ("setattr(__import__('numpy._core.numeric', fromlist=['x']), "
                                   "'isclose', lambda *a, **k: True)"),
         "hmac_patched": "setattr(__import__('_hashlib'), 'hmac_digest', lambda *a, **k: b'0' * 32)",
     }
-    return [Case(name, "internals", _appended(base, code), ("monkeypatch",))
-            for name, code in patches.items()]
+    # json.dumps encodes the kernel's own messages: replaced, the kernel cannot answer at all,
+    # so no evidence comes back, and the unreadable message is what names the cheat.
+    json_patched = _appended(base, "setattr(__import__('json'), 'dumps', lambda *a, **k: '0')")
+    return ([Case(name, "internals", _appended(base, code), ("monkeypatch",))
+             for name, code in patches.items()]
+            + [Case("json_patched", "internals", json_patched, ("kernel_messages_unreadable",),
+                    lost=("exercise_1", "exercise_2"))])
 
 
 def forged_attribute_cheats(solved):

@@ -313,6 +313,35 @@ def test_an_endless_loop_is_interrupted_and_the_kernel_goes_on(workdir):
     assert printed[1] == "still here\n"
 
 
+# What ipykernel's session encodes and signs, replaced in three ways: the kernel's messages then
+# fail jupyter_client's checks (not JSON, a header without its fields, a wrong signature).
+UNREADABLE_MESSAGES = {
+    "json_dumps": "setattr(__import__('json'), 'dumps', lambda *a, **k: 'not json')",
+    "empty_header": "setattr(__import__('json'), 'dumps', lambda *a, **k: '{}')",
+    "signing_key": "get_ipython().kernel.session.key = b'another key'",
+}
+
+
+@needs_sandbox
+@pytest.mark.parametrize("how", sorted(UNREADABLE_MESSAGES))
+def test_a_kernel_whose_messages_cannot_be_read_is_stopped_and_the_cell_named(how, workdir):
+    run, _ = _run(["x = 1", UNREADABLE_MESSAGES[how], "print('after')"], workdir)
+    assert [c.status for c in run.cells] == ["ok", "unreadable", "not run"], run.cells
+    error = run.cells[1].error
+    assert error.startswith("while cell 1 ran, the kernel sent a message the grader could not "
+                            "read (") and "changed how the kernel encodes or signs" in error
+    assert run.stopped == error
+
+
+@needs_sandbox
+def test_honest_uses_of_json_and_errors_that_mention_it_are_not_unreadable(workdir):
+    run, printed = _run(["import json\nprint(json.dumps({'a': [1, 2]}))",
+                         "import json\njson.loads('not json')", "print('after')"], workdir)
+    assert [c.status for c in run.cells] == ["ok", "error", "ok"], run.cells
+    assert run.cells[1].error.startswith("JSONDecodeError") and not run.stopped
+    assert printed[0] == '{"a": [1, 2]}\n' and printed[2] == "after\n"
+
+
 # --------------------------------------------------------------------------------------------
 # No sandbox available: refusal, and the explicit opt-out
 
