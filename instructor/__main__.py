@@ -57,6 +57,9 @@ def main(argv=None):
     grade.add_argument("--cpu-limit", type=float, default=900.0,
                        help="CPU seconds a kernel and every process it starts may use together, "
                             "for the whole notebook (default: %(default)s)")
+    grade.add_argument("--disk-limit", type=int, default=1000,
+                       help="MB of disk the files in a submission's work folder may take "
+                            "(default: %(default)s)")
     grade.add_argument("--no-sandbox", action="store_true",
                        help="grade where the bubblewrap sandbox cannot start (macOS, Windows, no "
                             "user namespaces): student code then runs with your rights, so do it "
@@ -155,9 +158,11 @@ def _grade(args, parser):
 
     from instructor.sandbox import SandboxUnavailable, require
 
-    if args.jobs < 1 or args.cell_timeout <= 0 or args.memory_limit < 500 or args.cpu_limit <= 0:
-        parser.error("--jobs must be at least 1, --cell-timeout and --cpu-limit positive, and "
-                     "--memory-limit at least 500 (MB; TensorFlow alone needs about 500)")
+    if args.jobs < 1 or args.cell_timeout <= 0 or args.memory_limit < 500 or args.cpu_limit <= 0 \
+            or args.disk_limit < 10:
+        parser.error("--jobs must be at least 1, --cell-timeout and --cpu-limit positive, "
+                     "--memory-limit at least 500 (MB; TensorFlow alone needs about 500), and "
+                     "--disk-limit at least 10 (MB; the lab's data and helpers take 3)")
     if not args.no_sandbox:
         try:
             require()  # before any work: the instructor decides, not a fallback
@@ -173,7 +178,7 @@ def _grade(args, parser):
     if shard:
         submissions = shard["selected"]
     options = GradeOptions(cell_timeout=args.cell_timeout, memory_limit_mb=args.memory_limit,
-                           cpu_limit_seconds=args.cpu_limit,
+                           cpu_limit_seconds=args.cpu_limit, disk_limit_mb=args.disk_limit,
                            executed_dir=str(args.keep_executed or ""),
                            kernel_threads=max(0, args.kernel_threads),
                            sandbox=not args.no_sandbox, stop_after_checks=args.stop_after_checks)

@@ -48,6 +48,9 @@ class GradeOptions:
     # CPU seconds of every process of the sandbox, for the whole run: an honest run uses about
     # 30; this stops a notebook of many cells that each stay just under the cell timeout.
     cpu_limit_seconds: float = 900.0
+    # Disk the files in the submission's work folder may take (the lab's own: 3 MB); the
+    # sandbox's /tmp is a 256 MB tmpfs of its own.
+    disk_limit_mb: int = 1000
     probe_timeout: float = 180.0  # the extract probe saves a model and runs the checks' calls
     executed_dir: str = ""  # when set, the grader's own run of each notebook is saved there
     kernel_threads: int = 0  # threads per kernel; 0: the cores shared out between the jobs
@@ -125,7 +128,8 @@ def _run_and_grade(submission, notebook, workdir, options, record):
     record["last_cell_run"] = restored.origin[last_cell] if last_cell is not None else None
     run = run_notebook(fresh, workdir, cell_timeout=options.cell_timeout, last_cell=last_cell,
                        memory_limit_mb=options.memory_limit_mb,
-                       cpu_limit_seconds=options.cpu_limit_seconds, before=plan.before(),
+                       cpu_limit_seconds=options.cpu_limit_seconds,
+                       disk_limit_mb=options.disk_limit_mb, before=plan.before(),
                        after=plan.after(), probe_timeout=options.probe_timeout,
                        threads=options.kernel_threads, sandboxed=options.sandbox)
     record["timings"]["notebook_run"] = run.seconds

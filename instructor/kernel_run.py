@@ -6,10 +6,12 @@ notebook, no sandbox). Every kernel starts with ``capture_fd_output=False``, so 
 log is never stored as output.
 
 One cell that loops forever is interrupted after ``cell_timeout`` seconds and the run goes on
-with the next cell (the kernel keeps its state). A watchdog thread sums the resident memory, the
+with the next cell (the kernel keeps its state); a cell stores at most :data:`MAX_CELL_OUTPUT`
+characters of output, so one that prints without end costs the grader neither memory nor time. A watchdog thread sums the resident memory, the
 CPU time and the number of every process of the kernel's process tree (with the sandbox: every
-process in the sandbox, since nothing can leave its PID namespace) and kills them all above
-``memory_limit_mb``, ``cpu_limit_seconds`` or :data:`MAX_PROCESSES`; a kernel that dies, or does
+process in the sandbox, since nothing can leave its PID namespace), and the disk the work folder
+takes, and kills them all above ``memory_limit_mb``, ``cpu_limit_seconds``, :data:`MAX_PROCESSES`
+or ``disk_limit_mb``; a kernel that dies, or does
 not recover from an interrupt, ends the run: the remaining cells are marked "not run". Either
 way only this notebook is affected, never the grader.
 
@@ -19,6 +21,7 @@ over IPC sockets in a private folder bound into the sandbox (the sandbox has no 
 The grader can run its own code ("probes") in the same kernel before the first cell and after the
 last one; they are not part of the notebook and do not count as executions.
 """
+import json
 import os
 import shutil
 import signal
@@ -48,10 +51,19 @@ KERNEL_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 DROPPED_ENVIRONMENT = ("PYTHONPATH", "PYTHONSTARTUP", "MPLBACKEND")
 THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
                     "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# Characters of output (text, data and tracebacks together) the grader stores per cell; the rest
+# is counted and dropped. The lab's largest cell stores 0.1 MB. Without a cap, a cell printing in
+# an endless loop until its timeout sent the grader hundreds of MB, and merging them took nbclient
+# minutes (measured: a run with a 20 s cell timeout still busy after 300 s).
+MAX_CELL_OUTPUT = 2_000_000
 RECOVERY_SECONDS = 15  # how long an interrupted kernel gets to answer again
 WATCHDOG_INTERVAL = 0.05
 # A fork bomb is stopped long before it starves the machine; the lab itself starts one process.
 MAX_PROCESSES = 64
+# The work folder is on the grader's disk: its size and number of entries are checked every
+# DISK_INTERVAL seconds (a walk of the lab's few dozen files takes well under a millisecond).
+DISK_INTERVAL = 0.5
+MAX_FOLDER_ENTRIES = 10_000
 
 
 @dataclass
@@ -65,6 +77,7 @@ class CellResult:
     seconds: float = 0.0
     error: str = ""
     outputs: list = field(default_factory=list)  # probes only: what the probe printed
+    dropped_output: int = 0  # characters of output past MAX_CELL_OUTPUT, not stored
 
 
 @dataclass
@@ -84,16 +97,20 @@ class Watchdog(threading.Thread):
 
     ``pid`` is the tree's root (the kernel, or the sandbox around it). Memory is the sum of every
     member's resident set; CPU time adds each member's own and that of its finished children, so
-    work done in short-lived subprocesses counts too. ``None`` disables a limit. After a kill,
-    ``exceeded`` says which limit, in words.
+    work done in short-lived subprocesses counts too. ``folder`` is the kernel's work folder: the
+    disk its files take (allocated blocks) may not pass ``disk_limit_mb``, nor its entries
+    :data:`MAX_FOLDER_ENTRIES`. ``None`` disables a limit. After a kill, ``exceeded`` says which
+    limit, in words.
     """
 
     def __init__(self, pid, memory_limit_mb=None, cpu_limit_seconds=None,
-                 max_processes=MAX_PROCESSES):
+                 max_processes=MAX_PROCESSES, folder=None, disk_limit_mb=None):
         super().__init__(daemon=True)
         self.pid = pid
         self.memory_limit_mb, self.cpu_limit_seconds = memory_limit_mb, cpu_limit_seconds
         self.max_processes = max_processes
+        self.folder, self.disk_limit_mb = folder, disk_limit_mb
+        self._next_disk_check = 0.0
         self.peak_bytes = 0
         self.cpu_seconds = 0.0
         self.exceeded = ""
@@ -119,7 +136,7 @@ class Watchdog(threading.Thread):
                     pass  # ended between the listing and the reading
             self.peak_bytes = max(self.peak_bytes, used)
             self.cpu_seconds = max(self.cpu_seconds, cpu)
-            self.exceeded = self._limit_exceeded(used, cpu, len(family))
+            self.exceeded = self._limit_exceeded(used, cpu, len(family)) or self._disk_exceeded()
             if self.exceeded:
                 for member in family:
                     try:
@@ -137,8 +154,156 @@ class Watchdog(threading.Thread):
             return f"more than {self.max_processes} processes started"
         return ""
 
+    def _disk_exceeded(self):
+        if self.folder is None or self.disk_limit_mb is None \
+                or time.monotonic() < self._next_disk_check:
+            return ""
+        self._next_disk_check = time.monotonic() + DISK_INTERVAL
+        limit = self.disk_limit_mb * 2**20
+        used, entries = folder_usage(self.folder, limit, MAX_FOLDER_ENTRIES)
+        if used > limit:
+            return f"disk limit of {self.disk_limit_mb} MB exceeded in the work folder"
+        if entries > MAX_FOLDER_ENTRIES:
+            return f"more than {MAX_FOLDER_ENTRIES} files and folders in the work folder"
+        return ""
+
     def stop(self):
         self._stop_event.set()
+
+
+def folder_usage(folder, stop_above_bytes=None, stop_above_entries=None):
+    """(bytes of disk allocated, number of files and folders) under ``folder``, symbolic links
+    not followed; the walk stops early once either passes its ``stop_above`` bound.
+
+    Allocated blocks, not sizes: a sparse file (``truncate`` to a terabyte) takes no disk.
+    """
+    used, entries, pending = 0, 0, [folder]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as listing:
+                for entry in listing:
+                    entries += 1
+                    try:
+                        used += entry.stat(follow_symlinks=False).st_blocks * 512
+                        if entry.is_dir(follow_symlinks=False):
+                            pending.append(entry.path)
+                    except OSError:
+                        continue  # removed meanwhile
+                    if (stop_above_bytes is not None and used > stop_above_bytes) or (
+                            stop_above_entries is not None and entries > stop_above_entries):
+                        return used, entries
+        except OSError:
+            continue
+    return used, entries
+
+
+class OutputCappedClient(NotebookClient):
+    """nbclient's client, storing at most :data:`MAX_CELL_OUTPUT` characters of output per cell.
+
+    What a cell prints past the cap is counted in ``dropped[cell index]`` and thrown away as it
+    arrives, so neither the grader's memory nor its time grows with it. A clear_output frees the
+    cell's allowance again (a progress display that redraws itself is not a flood). ``capped``
+    is False while the grader's own probes run: their evidence (0.5 MB for the lab solution)
+    grows with what the student's functions return, and must never be cut.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stored, self.dropped = {}, {}
+        self.capped = True
+
+    def forget(self, cell_index):
+        """Start counting afresh for the next execution at ``cell_index``."""
+        self.stored.pop(cell_index, None)
+        self.dropped.pop(cell_index, None)
+
+    def output(self, outs, msg, display_id, cell_index):
+        if not self.capped:
+            return super().output(outs, msg, display_id, cell_index)
+        if self.clear_before_next_output:  # a clear_output(wait=True) takes effect now
+            self.stored[cell_index] = 0
+        content, stored = msg.get("content"), self.stored.get(cell_index, 0)
+        size = output_size(content)
+        room = MAX_CELL_OUTPUT - stored
+        if size > room:
+            text = content.get("text") if msg.get("msg_type") == "stream" else None
+            if not isinstance(text, str) or room <= 0:
+                self.dropped[cell_index] = self.dropped.get(cell_index, 0) + size
+                return None
+            # A print loop's text arrives in large chunks: keep what fits of this one.
+            content["text"] = text[:room]
+            self.dropped[cell_index] = self.dropped.get(cell_index, 0) + size - room
+            size = room
+        self.stored[cell_index] = stored + size
+        return super().output(outs, msg, display_id, cell_index)
+
+    def clear_output(self, outs, msg, cell_index):
+        super().clear_output(outs, msg, cell_index)
+        if not outs:
+            self.stored[cell_index] = 0
+
+
+def output_size(content):
+    """Characters in one output message's content: its text, data and traceback."""
+    if not isinstance(content, dict):
+        return 0
+    parts = [content.get("text"), *(content.get("data") or {}).values(),
+             *(content.get("traceback") or [])]
+    return sum(len(part) if isinstance(part, str) else len(json.dumps(part, default=str))
+               for part in parts if part is not None)
+
+
+def coalesce_streams(outputs):
+    """One stream output per stream name, where its first part was; returns the new list.
+
+    nbclient's ``coalesce_streams`` rules, in linear time: the parts of a stream are joined, on
+    each line whatever comes before the last carriage return followed by more of the line is
+    dropped (what a terminal shows of a progress line), and a stdout right after a stderr moves
+    before it (the two arrive asynchronously). nbclient's own version applies a regular
+    expression that is quadratic in the length of a line.
+    """
+    merged, parts = [], {}
+    for output in outputs:
+        if output.get("output_type") == "stream" and isinstance(output.get("text"), str):
+            if output.get("name") in parts:
+                parts[output["name"]].append(output["text"])
+                continue
+            parts[output.get("name")] = [output["text"]]
+        merged.append(output)
+    for output in merged:
+        if output.get("output_type") == "stream" and output.get("name") in parts:
+            output["text"] = drop_overwritten("".join(parts.pop(output["name"])))
+    for i, output in enumerate(merged[:-1]):
+        following = merged[i + 1]
+        if (output.get("output_type"), output.get("name")) == ("stream", "stderr") \
+                and (following.get("output_type"), following.get("name")) == ("stream", "stdout"):
+            merged[i], merged[i + 1] = following, output
+    return merged
+
+
+def drop_overwritten(text):
+    """``text`` without what a carriage return overwrites: on each line, everything up to and
+    including its last carriage return that is followed by more of the line."""
+    if "\r" not in text:
+        return text
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        last = line.rfind("\r", 0, len(line) - 1)
+        if last >= 0:
+            lines[i] = line[last + 1:]
+    return "\n".join(lines)
+
+
+def _finish_outputs(client, cell, index):
+    """Merge the cell's streams and note what was dropped; returns the dropped characters."""
+    cell.outputs = coalesce_streams(cell.outputs)
+    dropped = client.dropped.get(index, 0)
+    if dropped:
+        cell.outputs.append(nbformat.v4.new_output(
+            "stream", name="stdout",
+            text=f"\n[grader: this cell's output was cut off after {MAX_CELL_OUTPUT:,} "
+                 f"characters; {dropped:,} more were not stored]\n"))
+    return dropped
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -195,16 +360,16 @@ def kernel_environment(threads=0, inherit=True):
 
 
 def run_notebook(notebook, workdir, *, cell_timeout, memory_limit_mb=None, cpu_limit_seconds=None,
-                 before=(), after=(), probe_timeout=None, threads=0, sandboxed=False,
-                 writable=(), last_cell=None):
+                 disk_limit_mb=None, before=(), after=(), probe_timeout=None, threads=0,
+                 sandboxed=False, writable=(), last_cell=None):
     """Run ``notebook``'s code cells in order in a new kernel started in ``workdir``.
 
     The notebook's cells receive the fresh outputs and execution counts (the grader passes a
     copy). ``before`` and ``after`` are sequences of (name, code) probes run before the first and
     after the last cell; ``code`` may be a function returning the code, called just before the
     probe runs (so the grader can prepare what the student's cells must not see). ``threads``:
-    see :func:`kernel_environment`. ``memory_limit_mb`` / ``cpu_limit_seconds``: see
-    :class:`Watchdog` (None: no limit). ``sandboxed``: run the kernel inside the sandbox of
+    see :func:`kernel_environment`. ``memory_limit_mb`` / ``cpu_limit_seconds`` /
+    ``disk_limit_mb`` (of ``workdir``): see :class:`Watchdog` (None: no limit). ``sandboxed``: run the kernel inside the sandbox of
     :mod:`instructor.sandbox`, which sees ``workdir`` and the folders in ``writable`` read-write
     and nothing else of this machine's files but the system and Python; raises
     :class:`~instructor.sandbox.SandboxUnavailable` when it cannot start. ``last_cell``: the
@@ -215,15 +380,16 @@ def run_notebook(notebook, workdir, *, cell_timeout, memory_limit_mb=None, cpu_l
     result = KernelRun(sandboxed=sandboxed)
     binary = sandboxing.require() if sandboxed else None
     ipc_dir = Path(tempfile.mkdtemp(prefix="kernel-ipc-")) if sandboxed else None
-    client = NotebookClient(
+    client = OutputCappedClient(
         notebook, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
         interrupt_on_timeout=True, extra_arguments=list(KERNEL_ARGUMENTS),
         error_on_timeout={"ename": "CellTimeoutError", "evalue": f"cell exceeded {cell_timeout} s",
                           "traceback": []},
         record_timing=False, resources={"metadata": {"path": str(workdir)}},
         # The kernel flushes stdout on a timer: on a busy machine one print loop arrives as
-        # several stream outputs. Merged, stored outputs do not depend on the machine's load.
-        coalesce_streams=True)
+        # several stream outputs. Merged (coalesce_streams, after each cell), stored outputs do
+        # not depend on the machine's load.
+        coalesce_streams=False)
     replies = {}
     client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.__setitem__(
         id(cell), execute_reply)
@@ -246,7 +412,8 @@ def run_notebook(notebook, workdir, *, cell_timeout, memory_limit_mb=None, cpu_l
     try:
         client.start_new_kernel(env=environment, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        watchdog = Watchdog(client.km.provisioner.pid, memory_limit_mb, cpu_limit_seconds)
+        watchdog = Watchdog(client.km.provisioner.pid, memory_limit_mb, cpu_limit_seconds,
+                            folder=str(workdir), disk_limit_mb=disk_limit_mb)
         watchdog.start()
         client.start_new_kernel_client()
         alive = _run_probes(client, before, result, replies, probe_timeout or cell_timeout)
@@ -297,6 +464,17 @@ def execute_notebook(notebook, workdir, *, cell_timeout=600, threads=0):
 def _run_cell(client, cell, index, replies, watchdog):
     """Execute one cell; returns its CellResult (never raises for the cell's own failures)."""
     started = time.monotonic()
+    client.forget(index)
+    try:
+        outcome = _execute_cell(client, cell, index, replies, watchdog, started)
+    finally:
+        dropped = _finish_outputs(client, cell, index)
+    outcome.dropped_output = dropped
+    return outcome
+
+
+def _execute_cell(client, cell, index, replies, watchdog, started):
+    """_run_cell's execution and verdict, its outputs not yet merged."""
     try:
         client.execute_cell(cell, index)
     except DeadKernelError:
@@ -407,9 +585,14 @@ def _execute_transient(client, cell):
     It runs with store_history=False: the student's cells keep their execution counts.
     """
     client.nb.cells.append(cell)
+    index = len(client.nb.cells) - 1
+    client.forget(index)
+    client.capped = False
     try:
-        client.execute_cell(cell, len(client.nb.cells) - 1, store_history=False)
+        client.execute_cell(cell, index, store_history=False)
     finally:
+        client.capped = True
+        _finish_outputs(client, cell, index)
         client.nb.cells.pop()
 
 

@@ -22,10 +22,12 @@ NUMBER_TOLERANCE = 0.2
 
 def compared_cells(submission, cell_results, origin=None):
     """[(index in the fresh run, index in the submission)] of the cells whose stored outputs are
-    compared: code cells that ran normally in the grader's run and that the student ran (or
-    that carry outputs). ``origin[i]`` is the submission cell that fresh cell i comes from (None
-    for a cell the grader added); by default the two notebooks have the same cells."""
-    ran = {r.index for r in cell_results if r.status in ("ok", "error")}
+    compared: code cells that ran normally in the grader's run, whose output was not cut off
+    (``dropped_output``), and that the student ran (or that carry outputs). ``origin[i]`` is the
+    submission cell that fresh cell i comes from (None for a cell the grader added); by default
+    the two notebooks have the same cells."""
+    ran = {r.index for r in cell_results
+           if r.status in ("ok", "error") and not r.dropped_output}  # cut off: not comparable
     pairs = []
     for fresh_index in sorted(ran):
         index = origin[fresh_index] if origin is not None else fresh_index

@@ -235,6 +235,16 @@ def test_a_broken_notebook_is_reported_not_fatal(graded):
     assert "invalid JSON" in record["errors"][0]["message"]
 
 
+@pytest.mark.parametrize("option, value", [("--memory-limit", "100"), ("--disk-limit", "5"),
+                                           ("--cpu-limit", "0"), ("--jobs", "0")])
+def test_limits_out_of_range_are_refused_with_their_bounds(tmp_path, capsys, option, value):
+    with pytest.raises(SystemExit) as stopped:
+        _grade(capsys, tmp_path, option, value)
+    error = capsys.readouterr().err
+    assert stopped.value.code == 2 and option in error
+    assert "--disk-limit at least 10 (MB" in error and "--memory-limit at least 500" in error
+
+
 def test_bad_paths_get_clear_messages(tmp_path, capsys):
     code, error = _grade(capsys, tmp_path / "nowhere")
     assert code == 2 and "no such file or folder" in error
@@ -301,6 +311,23 @@ def test_stored_outputs_are_compared_as_nbval_does(stored, fresh, kind):
                                load_patterns())
     assert [f["kind"] for f in findings] == ([kind] if kind else [])
     assert all(f["severity"] == "warning" for f in findings)  # marks never depend on them
+
+
+def test_a_cell_whose_output_was_cut_off_is_not_compared():
+    from instructor.kernel_run import CellResult
+    from instructor.output_compare import compared_cells, output_findings
+    from instructor.sanitize import load_patterns
+
+    def notebook(text):
+        cell = nbformat.v4.new_code_cell("print(x)", execution_count=1)
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+        return nbformat.v4.new_notebook(cells=[cell])
+
+    stored, fresh = notebook("0\n1\n2\n" * 10), notebook("0\n1\n[grader: ... cut off]\n")
+    assert output_findings(stored, fresh, [CellResult(0, "ok")], load_patterns())
+    cut_off = [CellResult(0, "ok", dropped_output=5)]
+    assert compared_cells(stored, cut_off) == []
+    assert output_findings(stored, fresh, cut_off, load_patterns()) == []
 
 
 def test_stop_after_checks_grades_the_state_the_checks_saw_and_runs_nothing_after(

@@ -25,7 +25,8 @@ import lab_submissions  # noqa: F401  (puts the project on sys.path)
 from instructor import PROJECT_ROOT, sandbox
 from instructor.__main__ import main
 from instructor.grade import GradeOptions, grade_all
-from instructor.kernel_run import MAX_PROCESSES, run_notebook
+from instructor.kernel_run import (DISK_INTERVAL, MAX_CELL_OUTPUT, MAX_FOLDER_ENTRIES,
+                                   MAX_PROCESSES, folder_usage, run_notebook)
 from instructor.submissions import find_submissions
 
 AVAILABLE = sandbox.availability()
@@ -306,11 +307,87 @@ def test_too_many_processes_are_stopped(workdir):
     assert f"more than {MAX_PROCESSES} processes" in run.cells[0].error
 
 
+DISK_LIMIT_MB = 20
+# Each writes past the limit, then waits: only the watchdog can end the cell before its timeout.
+DISK_FILLERS = {
+    "one_file": ("with open('big.bin', 'wb') as f:\n"
+                 "    for _ in range(60):\n"
+                 "        f.write(b'x' * 2**20); f.flush()\n"
+                 "import time\ntime.sleep(1000)"),
+    "nested_files": ("import os, time\nos.makedirs('a/b', exist_ok=True)\n"
+                     "for i in range(60):\n"
+                     "    with open(f'a/b/{i}.bin', 'wb') as f:\n"
+                     "        f.write(b'x' * 2**20)\n"
+                     "time.sleep(1000)"),
+    "many_files": ("import os, time\nos.makedirs('many', exist_ok=True)\n"
+                   "for i in range(MAX + 100):\n"
+                   "    open(f'many/{i}', 'w').close()\n"
+                   "time.sleep(1000)"),
+}
+
+
+@needs_sandbox
+@pytest.mark.parametrize("how", sorted(DISK_FILLERS))
+def test_filling_the_work_folder_stops_the_kernel(how, tmp_path):
+    code = DISK_FILLERS[how].replace("MAX", str(MAX_FOLDER_ENTRIES))
+    run, _ = _run(["x = 1", code, "print('after')"], tmp_path, disk_limit_mb=DISK_LIMIT_MB)
+    assert [c.status for c in run.cells] == ["ok", "killed", "not run"], run.cells
+    expected = (f"more than {MAX_FOLDER_ENTRIES} files and folders in the work folder in cell 1"
+                if how == "many_files" else
+                f"disk limit of {DISK_LIMIT_MB} MB exceeded in the work folder in cell 1")
+    assert expected in run.cells[1].error
+
+
+@needs_sandbox
+def test_a_sparse_file_takes_no_disk_and_is_not_stopped(tmp_path):
+    # The watchdog looks at the folder at least twice while the second cell waits.
+    run, printed = _run(["with open('sparse.bin', 'wb') as f:\n    f.truncate(2**40)",
+                         f"import time\ntime.sleep({3 * DISK_INTERVAL})\nprint('after')"],
+                        tmp_path, disk_limit_mb=DISK_LIMIT_MB)
+    assert [c.status for c in run.cells] == ["ok", "ok"] and printed[1] == "after\n"
+
+
+def test_folder_usage_counts_allocated_blocks_and_stops_early(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "data.bin").write_bytes(b"x" * 300_000)
+    (tmp_path / "link").symlink_to("/usr")  # not followed
+    used, entries = folder_usage(str(tmp_path))
+    assert entries == 3 and 300_000 <= used < 400_000
+    assert folder_usage(str(tmp_path), stop_above_entries=1)[1] == 2
+
+
 @needs_sandbox
 def test_an_endless_loop_is_interrupted_and_the_kernel_goes_on(workdir):
     run, printed = _run(["while True:\n    pass", "print('still here')"], workdir, cell_timeout=3)
     assert [c.status for c in run.cells] == ["timeout", "ok"]
     assert printed[1] == "still here\n"
+
+
+@needs_sandbox
+@pytest.mark.parametrize("loop", ["print('x' * 1000)", "print('x', end='')"])
+def test_a_cell_printing_without_end_stores_only_the_cap_and_the_run_goes_on(loop, workdir):
+    # Before the cap, the grader was still merging such a cell's output minutes after its
+    # timeout. The timeout here only ends the loop; the verdicts hold at any speed.
+    notebook = _notebook(f"while True:\n    {loop}", "print('after')")
+    run = run_notebook(notebook, workdir, cell_timeout=3, sandboxed=True)
+    assert [c.status for c in run.cells] == ["timeout", "ok"], run.cells
+    flood, note = notebook.cells[0].outputs[0], notebook.cells[0].outputs[-1]
+    assert flood.output_type == "stream" and set(flood.text) <= {"x", "\n"}
+    assert len(flood.text) <= MAX_CELL_OUTPUT
+    if run.cells[0].dropped_output:  # a slow machine may not reach the cap in 3 s
+        assert len(flood.text) == MAX_CELL_OUTPUT
+        assert note.text.startswith("\n[grader: this cell's output was cut off after")
+    assert _printed(notebook.cells[1]) == "after\n"
+
+
+@needs_sandbox
+def test_a_progress_line_redrawn_with_carriage_returns_keeps_its_last_state(workdir):
+    notebook = _notebook("for i in range(3000):\n    print(f'\\rstep {i}', end='')\nprint()",
+                         "import sys\nprint('out'); print('err', file=sys.stderr); print('out')")
+    run = run_notebook(notebook, workdir, cell_timeout=CELL_TIMEOUT, sandboxed=True)
+    assert [c.status for c in run.cells] == ["ok", "ok"] and not run.cells[0].dropped_output
+    assert [(o.name, o.text) for cell in notebook.cells for o in cell.outputs] == [
+        ("stdout", "step 2999\n"), ("stdout", "out\nout\n"), ("stderr", "err\n")]
 
 
 # What ipykernel's session encodes and signs, replaced in three ways: the kernel's messages then
