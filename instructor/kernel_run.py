@@ -7,13 +7,13 @@ log is never stored as output.
 
 One cell that loops forever is interrupted after ``cell_timeout`` seconds and the run goes on
 with the next cell (the kernel keeps its state); a cell stores at most :data:`MAX_CELL_OUTPUT`
-characters of output, so one that prints without end costs the grader neither memory nor time. A watchdog thread sums the resident memory, the
-CPU time and the number of every process of the kernel's process tree (with the sandbox: every
-process in the sandbox, since nothing can leave its PID namespace), and the disk the work folder
-takes, and kills them all above ``memory_limit_mb``, ``cpu_limit_seconds``, :data:`MAX_PROCESSES`
-or ``disk_limit_mb``; a kernel that dies, or does
-not recover from an interrupt, ends the run: the remaining cells are marked "not run". Either
-way only this notebook is affected, never the grader.
+characters of output, so one that prints without end costs the grader neither memory nor time.
+A watchdog thread sums the resident memory, the CPU time and the number of every process of the
+kernel's process tree (with the sandbox: every process in the sandbox, since nothing can leave
+its PID namespace), and the disk the work folder takes, and kills them all above
+``memory_limit_mb``, ``cpu_limit_seconds``, :data:`MAX_PROCESSES` or ``disk_limit_mb``; a kernel
+that dies, or does not recover from an interrupt, ends the run: the remaining cells are marked
+"not run". Either way only this notebook is affected, never the grader.
 
 ``sandboxed=True`` starts the kernel inside bubblewrap (:mod:`instructor.sandbox`) and reaches it
 over IPC sockets in a private folder bound into the sandbox (the sandbox has no network).
@@ -369,10 +369,11 @@ def run_notebook(notebook, workdir, *, cell_timeout, memory_limit_mb=None, cpu_l
     after the last cell; ``code`` may be a function returning the code, called just before the
     probe runs (so the grader can prepare what the student's cells must not see). ``threads``:
     see :func:`kernel_environment`. ``memory_limit_mb`` / ``cpu_limit_seconds`` /
-    ``disk_limit_mb`` (of ``workdir``): see :class:`Watchdog` (None: no limit). ``sandboxed``: run the kernel inside the sandbox of
-    :mod:`instructor.sandbox`, which sees ``workdir`` and the folders in ``writable`` read-write
-    and nothing else of this machine's files but the system and Python; raises
-    :class:`~instructor.sandbox.SandboxUnavailable` when it cannot start. ``last_cell``: the
+    ``disk_limit_mb`` (of ``workdir``): see :class:`Watchdog` (None: no limit). ``sandboxed``:
+    run the kernel inside the sandbox of :mod:`instructor.sandbox`, which sees ``workdir`` and
+    the folders in ``writable`` read-write and nothing else of this machine's files but the
+    system and Python; raises :class:`~instructor.sandbox.SandboxUnavailable` when it cannot
+    start. ``last_cell``: the
     index of the last cell to run (None: all); the code cells after it are "skipped" and the
     ``after`` probes run right after it. Returns a :class:`KernelRun`.
     """
