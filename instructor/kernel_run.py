@@ -203,8 +203,9 @@ class OutputCappedClient(NotebookClient):
     What a cell prints past the cap is counted in ``dropped[cell index]`` and thrown away as it
     arrives, so neither the grader's memory nor its time grows with it. A clear_output frees the
     cell's allowance again (a progress display that redraws itself is not a flood). ``capped``
-    is False while the grader's own probes run: their evidence (0.5 MB for the lab solution)
-    grows with what the student's functions return, and must never be cut.
+    is False while the grader's own probes run: then only streams are capped (a thread the
+    notebook left printing writes into the probe's cell), never the display data that carry the
+    evidence (0.5 MB for the lab solution; it grows with what the student's functions return).
     """
 
     def __init__(self, *args, **kwargs):
@@ -218,7 +219,7 @@ class OutputCappedClient(NotebookClient):
         self.dropped.pop(cell_index, None)
 
     def output(self, outs, msg, display_id, cell_index):
-        if not self.capped:
+        if not self.capped and msg.get("msg_type") != "stream":
             return super().output(outs, msg, display_id, cell_index)
         if self.clear_before_next_output:  # a clear_output(wait=True) takes effect now
             self.stored[cell_index] = 0

@@ -72,12 +72,18 @@ def test_a_cell_stores_its_output_up_to_the_cap_and_counts_the_rest():
     assert 0 not in client.dropped and client.output(outs, image, None, 0) is not None
 
 
-def test_the_graders_probes_are_never_cut():
+def test_the_evidence_of_the_graders_probes_is_never_cut_but_their_streams_are():
     client, outs = _client()
     client.capped = False
     evidence = "e" * (2 * MAX_CELL_OUTPUT)
-    client.output(outs, _message("stream", name="stdout", text=evidence), None, 0)
-    assert [o.text for o in outs] == [evidence] and not client.dropped
+    client.output(outs, _message("display_data", data={"application/x-evidence": evidence},
+                                 metadata={}), None, 0)
+    assert outs[0].data["application/x-evidence"] == evidence and not client.dropped
+    # A thread the notebook left printing writes into the probe's cell: that is cut.
+    for _ in range(3):
+        client.output(outs, _message("stream", name="stdout", text=evidence), None, 0)
+    assert len(outs[1].text) == MAX_CELL_OUTPUT and len(outs) == 2
+    assert client.dropped[0] == 3 * len(evidence) - MAX_CELL_OUTPUT
 
 
 def test_clearing_the_output_gives_the_allowance_back():

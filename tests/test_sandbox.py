@@ -381,6 +381,21 @@ def test_a_cell_printing_without_end_stores_only_the_cap_and_the_run_goes_on(loo
 
 
 @needs_sandbox
+def test_a_thread_left_printing_is_cut_off_in_the_graders_probe_too(workdir):
+    # Whatever the thread prints while a probe runs lands in the probe's cell: capped there too.
+    notebook = _notebook("import threading\n"
+                         "def _flood():\n    while True:\n        print('y' * 1000)\n"
+                         "threading.Thread(target=_flood, daemon=True).start()")
+    probe = "import time\nstarted = time.time()\nwhile time.time() - started < 2:\n    pass"
+    run = run_notebook(notebook, workdir, cell_timeout=CELL_TIMEOUT, sandboxed=True,
+                       after=[("probe", probe)])
+    assert run.cells[0].status == "ok" and run.probes["probe"].status == "ok"
+    printed = "".join(o.get("text", "") for o in run.probes["probe"].outputs
+                      if o.output_type == "stream" and not o.text.startswith("\n[grader:"))
+    assert 0 < len(printed) <= MAX_CELL_OUTPUT
+
+
+@needs_sandbox
 def test_a_progress_line_redrawn_with_carriage_returns_keeps_its_last_state(workdir):
     notebook = _notebook("for i in range(3000):\n    print(f'\\rstep {i}', end='')\nprint()",
                          "import sys\nprint('out'); print('err', file=sys.stderr); print('out')")
