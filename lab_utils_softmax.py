@@ -11,10 +11,11 @@ ipywidgets is imported only when an explorer is created, so importing this modul
 import numpy as np
 import matplotlib.pyplot as plt
 
-from autils import PALETTE, wrap_message
+from autils import PALETTE, describe, wrap_message
 
 Z_RANGE = (-4.0, 4.0)
 START_Z = (1.0, 2.0, 0.5, -1.0)
+SHIFT_RANGE = (-4.0, 4.0)  # the value c added to every z_j
 SLIDER_STEP = 0.1
 # One colour per index j, the same in both charts, so z_j and a_j are easy to pair up.
 INDEX_COLOURS = tuple(PALETTE[name] for name in ("blue", "orange", "bluish_green", "reddish_purple"))
@@ -85,12 +86,13 @@ def _function_name(function):
 
 
 class SoftmaxExplorer(_FigureExplorer):
-    """Four sliders z0..z3; bar charts of z and of ``my_softmax(z)``.
+    """Four sliders z0..z3 and a fifth that adds the same c to every one; bar charts of z and of
+    ``my_softmax(z)``.
 
     Attributes:
-      sliders (list of 4 ipywidgets.FloatSlider): z0..z3.
+      sliders (list of 5 ipywidgets.FloatSlider): z0..z3, then c.
       figure (matplotlib.figure.Figure): two axes, the inputs and the probabilities.
-      z (ndarray (4,)): the current inputs.
+      z (ndarray (4,)): the current inputs, z_j = slider j + c.
       probabilities (ndarray (4,) or None): the last usable result of my_softmax.
       message (str or None): why the last result was not usable (shown instead of the bars).
     """
@@ -113,7 +115,7 @@ class SoftmaxExplorer(_FigureExplorer):
         self._input_labels = [self._inputs_ax.text(j, 0, "", ha="center", fontsize=8)
                               for j in positions]
         self._inputs_ax.axhline(0, color=PALETTE["black"], linewidth=0.6)
-        self._inputs_ax.set_ylim(Z_RANGE[0] - 0.6, Z_RANGE[1] + 0.6)
+        self._inputs_ax.set_ylim(Z_RANGE[0] + SHIFT_RANGE[0] - 0.8, Z_RANGE[1] + SHIFT_RANGE[1] + 0.8)
         self._inputs_ax.set_title("Inputs z", fontsize=11)
         self._inputs_ax.set_ylabel("$z_j$")
 
@@ -133,8 +135,10 @@ class SoftmaxExplorer(_FigureExplorer):
         plt.close(figure)
 
         sliders = [_slider(f"z{j}", value, Z_RANGE) for j, value in enumerate(START_Z)]
+        sliders.append(_slider("c, added to every z", 0.0, SHIFT_RANGE))
         widgets = _ipywidgets()
-        controls = widgets.VBox([widgets.HBox(sliders[:2]), widgets.HBox(sliders[2:])])
+        controls = widgets.VBox([widgets.HBox(sliders[:2]), widgets.HBox(sliders[2:4]),
+                                 sliders[4]])
         super().__init__(figure, sliders, controls)
 
     def _evaluate(self, z):
@@ -166,7 +170,8 @@ class SoftmaxExplorer(_FigureExplorer):
         return values, None
 
     def _redraw(self):
-        self.z = np.array([slider.value for slider in self.sliders], dtype=float)
+        *values, shift = (slider.value for slider in self.sliders)
+        self.z = np.array(values, dtype=float) + shift
         for bar, label, value in zip(self._input_bars, self._input_labels, self.z):
             bar.set_height(value)
             label.set_text(f"{value:.1f}")
@@ -191,6 +196,11 @@ class SoftmaxExplorer(_FigureExplorer):
             if not np.isclose(total, 1.0, atol=1e-3):
                 title, colour = title + " (should be 1)", PALETTE["vermillion"]
         self._outputs_ax.set_title(title, fontsize=11, color=colour)
+        shown = ", ".join(f"{value:.1f}" for value in self.z)
+        result = (f"{self.function_name}(z) = "
+                  + ", ".join(f"{probability:.3f}" for probability in self.probabilities)
+                  if usable else self.message)
+        describe(self.figure, f"Two bar charts: the inputs z = {shown}, and {result}.")
 
     def __repr__(self):
         return f"SoftmaxExplorer(z={self.z.tolist()})"
@@ -267,6 +277,10 @@ class ReluExplorer(_FigureExplorer):
         margin = 0.08 * (high - low)
         self._ax.set_ylim(low - margin, high + margin)
         self._ax.legend(handles=[*self._unit_lines, self._sum_line], loc="upper left", fontsize=8)
+        describe(self.figure, "Line plots, for x from -1 to 3, of three ReLU units "
+                 + "; ".join(f"{weight:.1f} times max(0, x - {breakpoint:.1f})"
+                             for weight, breakpoint in zip(weights, breakpoints))
+                 + ", and their sum, a thick line that changes slope where a unit switches on.")
 
     def __repr__(self):
         return (f"ReluExplorer(weights={self.weights.tolist()}, "

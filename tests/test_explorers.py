@@ -40,9 +40,11 @@ def test_softmax_explorer_draws_inputs_and_probabilities():
 
     explorer = plt_softmax(softmax)
     assert isinstance(explorer, SoftmaxExplorer)
-    assert len(explorer.sliders) == 4
+    assert len(explorer.sliders) == 5
     assert all(isinstance(slider, ipywidgets.FloatSlider) for slider in explorer.sliders)
-    assert [slider.description for slider in explorer.sliders] == ["z0", "z1", "z2", "z3"]
+    assert [slider.description for slider in explorer.sliders] == ["z0", "z1", "z2", "z3",
+                                                                    "c, added to every z"]
+    assert explorer.sliders[4].value == 0.0
     np.testing.assert_array_equal(explorer.z, [1.0, 2.0, 0.5, -1.0])
     inputs_ax, outputs_ax = explorer.figure.axes
     np.testing.assert_allclose(bar_heights(inputs_ax.patches), explorer.z)
@@ -65,6 +67,21 @@ def test_moving_a_slider_redraws_the_bars():
     assert bar_heights(inputs_ax.patches)[3] == 3.5
     np.testing.assert_allclose(bar_heights(outputs_ax.patches), softmax(np.array(expected_z)))
     assert shown_texts(inputs_ax)[3] == "3.5"
+
+
+def test_the_shift_slider_moves_every_input_and_changes_no_probability():
+    explorer = plt_softmax(softmax)
+    before = explorer.probabilities.copy()
+    for shift in (3.5, -4.0):
+        explorer.sliders[4].value = shift
+        np.testing.assert_allclose(explorer.z, np.array([1.0, 2.0, 0.5, -1.0]) + shift)
+        inputs_ax, outputs_ax = explorer.figure.axes
+        np.testing.assert_allclose(bar_heights(inputs_ax.patches), explorer.z)
+        low, high = inputs_ax.get_ylim()
+        assert low < explorer.z.min() and explorer.z.max() < high  # every bar stays in view
+        np.testing.assert_allclose(explorer.probabilities, before)
+        np.testing.assert_allclose(bar_heights(outputs_ax.patches), before)
+    assert "0.224, 0.609, 0.136, 0.030" in explorer.figure.lab_alt_text
 
 
 def raises_not_implemented(z):
@@ -342,7 +359,7 @@ def lab_run_in_hostile_environment():
     stored = nbformat.read(LAB_PATH, as_version=4)
     fresh = nbformat.read(LAB_PATH, as_version=4)
     fresh.cells.append(nbformat.v4.new_code_cell(
-        "import matplotlib\n"
+        "import os\nimport matplotlib\n"
         "print(keras.backend.backend(), os.environ['TF_CPP_MIN_LOG_LEVEL'], "
         "os.environ['TF_ENABLE_ONEDNN_OPTS'], matplotlib.get_backend())"))
     # capture_fd_output=False, as under pytest and tools/refresh_outputs.py: C-level writes to the

@@ -14,6 +14,11 @@ from autils import PALETTE, digit_image  # noqa: E402
 
 M = 5000
 RNG_SEED = 7
+# softmax_loss_curves needs TensorFlow: the figure test draws these stand-in curves instead.
+GAPS = np.linspace(0.0, 40.0, 161)
+CURVES = {"gap": GAPS, "loss_from_logits": GAPS + np.log(2.0), "gradient_from_logits": np.full(161, 1.2),
+          "loss_after_softmax": np.minimum(GAPS + np.log(2.0), 16.118),
+          "gradient_after_softmax": np.where(GAPS + np.log(2.0) < 16.118, 1.2, 0.0)}
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +70,7 @@ def curve(ax):
 
 
 def suptitle(fig):
-    return fig._suptitle.get_text() if fig._suptitle is not None else ""
+    return fig.get_suptitle()
 
 
 def mosaic_tiles(fig, n_tiles, n_cols):
@@ -103,7 +108,11 @@ def test_tile_mosaic_rejects_more_tiles_than_cells():
 def test_act_trio_has_three_titled_and_labelled_axes():
     fig = autils.plt_act_trio()
     assert isinstance(fig, Figure)
-    assert [ax.get_title() for ax in fig.axes] == ["Linear", "Sigmoid", "ReLU"]
+    # The formula is the title's second line, where it cannot collide with the curve or the axes.
+    assert [ax.get_title().split("\n")[0] for ax in fig.axes] == ["Linear", "Sigmoid", "ReLU"]
+    assert [ax.get_title().split("\n")[1] for ax in fig.axes] == [
+        "g(z) = z", "g(z) = 1 / (1 + e$^{-z}$)", "g(z) = max(0, z)"]
+    assert all(not ax.texts for ax in fig.axes)  # nothing written inside the axes
     for ax in fig.axes:
         assert ax.get_xlabel() == "z" and ax.get_ylabel() == "g(z)"
     z, relu = curve(fig.axes[2])
@@ -154,25 +163,46 @@ def test_digit_grid_seed_and_size(data):
     assert all(np.isnan(tile).all() for tile in tiles[5:])
 
 
-def test_plot_loss_numbers_epochs_from_one():
+def test_plot_history_numbers_epochs_from_one():
     loss = [2.0, 1.0, 0.5, 0.4]
 
-    class History:  # what keras' model.fit returns, as far as plot_loss_tf cares
+    class History:  # what fit_model and keras' model.fit return, as far as plot_history cares
         history = {"loss": loss}
 
     for history in (History(), {"loss": loss}):
-        fig = autils.plot_loss_tf(history)
+        fig = autils.plot_history(history)
         (ax,) = fig.axes
         epochs, values = ax.lines[0].get_data()
         np.testing.assert_array_equal(epochs, [1, 2, 3, 4])
         np.testing.assert_array_equal(values, loss)
         assert ax.get_title() and ax.get_xlabel() == "epoch" and ax.get_ylabel() == "loss"
+        assert autils.alt_text(fig) == ("A line plot of the training loss over 4 epochs: 2.000 "
+                                        "after the first, 0.400 after the last.")
+
+
+def test_plot_history_with_test_curves_marks_the_lowest_test_loss():
+    history = {"loss": [2.0, 1.0, 0.5, 0.4], "accuracy": [0.5, 0.7, 0.8, 0.9],
+               "test_loss": [2.1, 1.2, 0.9, 1.0], "test_accuracy": [0.4, 0.6, 0.7, 0.72]}
+    fig = autils.plot_history(history)
+    loss_ax, accuracy_ax = fig.axes
+    assert [line.get_label() for line in loss_ax.get_lines()[:2]] == ["training images",
+                                                                     "test images"]
+    np.testing.assert_array_equal(loss_ax.lines[1].get_ydata(), history["test_loss"])
+    np.testing.assert_array_equal(accuracy_ax.lines[1].get_ydata(), history["test_accuracy"])
+    marker = loss_ax.lines[2]  # the vertical line at the lowest test loss
+    np.testing.assert_array_equal(marker.get_xdata(), [3, 3])
+    assert "epoch 3" in loss_ax.texts[0].get_text()
+    assert accuracy_ax.get_ylabel() == "accuracy"
+    assert "lowest after epoch 3 (0.900)" in autils.alt_text(fig)
+    # Keras's own names for the same curves work too.
+    keras_names = {"loss": [1.0, 0.5], "val_loss": [1.2, 0.9]}
+    assert autils.plot_history(keras_names).axes[0].lines[1].get_label() == "test images"
 
 
 @pytest.mark.parametrize("history", [{}, {"accuracy": [0.5]}, {"loss": []}, [1.0, 0.5], None])
-def test_plot_loss_without_loss_says_what_it_expected(history):
+def test_plot_history_without_loss_says_what_it_expected(history):
     with pytest.raises(ValueError, match="'loss'"):
-        autils.plot_loss_tf(history)
+        autils.plot_history(history)
 
 
 def test_predict_digits_calls_predict_once_and_returns_argmax(data, predictions):
@@ -322,22 +352,36 @@ def test_confusion_matrix_rejects_bad_labels():
         autils.confusion_matrix([1, 2, 3], [1.0, 2.5, 3.0])
 
 
-def test_plot_confusion_matrix_shows_counts_on_readable_colours(data, predictions):
+def test_plot_confusion_matrix_colours_only_the_mistakes(data, predictions):
     _, y = data
     y_pred, _ = predictions
     fig = autils.plot_confusion_matrix(y, y_pred, title="Test set")
     ax = image_axes(fig)[0]
     matrix = autils.confusion_matrix(y, y_pred)
-    np.testing.assert_array_equal(ax.images[0].get_array(), matrix)
+    shown = ax.images[0].get_array()
+    # The diagonal is masked (drawn in the neutral grey), so the colour scale spans the mistakes
+    # only: its top is the largest off-diagonal count, not the ~490 correct answers.
+    np.testing.assert_array_equal(np.ma.getmaskarray(shown), np.eye(10, dtype=bool))
+    np.testing.assert_array_equal(shown.data, matrix)
+    off_diagonal = matrix[~np.eye(10, dtype=bool)]
+    assert ax.images[0].norm.vmax == off_diagonal.max() < matrix.diagonal().min()
+    assert mcolors.same_color(ax.images[0].get_cmap().get_bad(), autils.NEUTRAL_GREY)
     cells = {(round(t.get_position()[1]), round(t.get_position()[0])): t for t in ax.texts}
     assert len(cells) == 100
     for (true_digit, predicted_digit), text in cells.items():
-        assert text.get_text() == str(matrix[true_digit, predicted_digit])
-    assert mcolors.same_color(cells[(0, 0)].get_color(), PALETTE["black"])  # light cell, dark text
-    assert mcolors.same_color(cells[(0, 9)].get_color(), "white")  # dark cell, light text
+        count = matrix[true_digit, predicted_digit]
+        if true_digit == predicted_digit:
+            assert text.get_text() == str(count) and text.get_fontweight() == "bold"
+            assert mcolors.same_color(text.get_color(), PALETTE["black"])  # on the grey
+        else:
+            assert text.get_text() == (str(count) if count else "·")
+    zero = next(t for key, t in cells.items() if key[0] != key[1] and t.get_text() == "·")
+    assert mcolors.same_color(zero.get_color(), "white")  # the darkest colour: light text
     assert ax.get_xlabel() == "Predicted digit" and ax.get_ylabel() == "True digit"
     assert ax.get_title().startswith("Test set")
     assert list(ax.get_xticks()) == list(range(10)) == list(ax.get_yticks())
+    worst = autils.most_confused_pairs(y, y_pred, k=1)[0]
+    assert f"{worst[0]} predicted as {worst[1]}, {worst[2]} times" in autils.alt_text(fig)
 
 
 def test_most_confused_pairs_orders_by_count_then_digits():
@@ -366,6 +410,70 @@ def test_first_layer_weights_are_drawn_through_digit_image_on_one_symmetric_scal
     assert suptitle(fig)
 
 
+def test_quiet_pixels_hold_no_ink(data):
+    X, _ = data
+    quiet = autils.quiet_pixels(X)
+    assert quiet.shape == (400,) and quiet.dtype == bool
+    assert np.all(X.std(axis=0)[quiet] < autils.QUIET_PIXEL_STD)
+    assert np.all(X.std(axis=0)[~quiet] >= autils.QUIET_PIXEL_STD)
+    # Mostly the border: every pixel of the image's outer ring is quiet or nearly so.
+    border = digit_image(np.arange(400))[[0, -1], :].ravel()
+    assert quiet[border].mean() > 0.5
+
+
+def test_hidden_pixels_are_grey_and_left_out_of_the_colour_scale(data):
+    X, _ = data
+    W1 = np.random.default_rng(3).normal(size=(400, 25))
+    quiet = autils.quiet_pixels(X)
+    W1[quiet] *= 100  # huge weights on the quiet pixels must not set the scale
+    fig = autils.plot_first_layer_weights(W1, hide=quiet)
+    weights, grey = image_axes(fig)[0].images
+    tiles, _, _ = mosaic_tiles(fig, 25, 5)
+    for unit, tile in enumerate(tiles):
+        np.testing.assert_array_equal(np.isnan(tile), digit_image(quiet))
+        np.testing.assert_array_equal(tile[~np.isnan(tile)],
+                                      digit_image(W1[:, unit])[~digit_image(quiet)])
+    limit = np.abs(W1[~quiet]).max()
+    assert weights.get_clim() == (-limit, limit)
+    assert mcolors.same_color(grey.get_cmap()(1.0), autils.NEUTRAL_GREY)
+    assert f"{quiet.sum()} pixels hidden" in suptitle(fig)
+    with pytest.raises(ValueError, match="hide should be a boolean array of 400 values"):
+        autils.plot_first_layer_weights(W1, hide=np.zeros(400))
+    with pytest.raises(ValueError, match="hides every pixel"):
+        autils.plot_first_layer_weights(W1, hide=np.ones(400, dtype=bool))
+
+
+def test_top_images_are_the_largest_values_of_each_unit(data):
+    X, y = data
+    activations = np.random.default_rng(5).random((len(X), 25))
+    fig = autils.display_top_images(X, activations, units=[2, 7], k=4, y=y)
+    tiles, titles, _ = mosaic_tiles(fig, 8, 4)
+    for row, unit in enumerate([2, 7]):
+        best = np.argsort(-activations[:, unit - 1])[:4]
+        for k, index in enumerate(best):
+            np.testing.assert_array_equal(tiles[4 * row + k], digit_image(X[index]))
+            assert titles[4 * row + k].get_text() == f"{y[index, 0]}: {activations[index, unit - 1]:.1f}"
+    row_labels = [text.get_text() for text in image_axes(fig)[0].texts[8:]]
+    assert row_labels == ["unit 2", "unit 7"]
+    assert "unit 7: " in autils.alt_text(fig)
+    with pytest.raises(ValueError, match="units should be unit numbers from 1 to 25"):
+        autils.display_top_images(X, activations, units=[0])
+    with pytest.raises(ValueError, match=r"activations should have shape \(5000, n_units\)"):
+        autils.display_top_images(X, activations[:10], units=[1])
+
+
+def test_class_means_are_drawn_as_digits(data):
+    X, y = data
+    means = np.array([X[y.ravel() == digit].mean(axis=0) for digit in range(10)])
+    fig = autils.display_class_means(means)
+    tiles, titles, _ = mosaic_tiles(fig, 10, 5)
+    for digit in range(10):
+        np.testing.assert_allclose(tiles[digit], digit_image(means[digit]))
+        assert titles[digit].get_text() == f"mean of {digit}s"
+    with pytest.raises(ValueError, match="class_means should have 10 rows"):
+        autils.display_class_means(means[:9])
+
+
 @pytest.mark.parametrize("shape, message", [((25, 400), "transposed"), ((400,), r"found shape \(400,\)"),
                                             ((100, 25), r"found shape \(100, 25\)")])
 def test_first_layer_weights_reject_other_shapes(shape, message):
@@ -392,12 +500,18 @@ def test_every_figure_is_closed_titled_and_leaves_rcparams_alone(data, predictio
     y_pred, _ = predictions
     before = dict(plt.rcParams)
     figures = [autils.plt_act_trio(), autils.display_digit(X[0], 0), autils.display_digit_grid(X, y),
-               autils.plot_loss_tf({"loss": [1, 0.5]}), autils.display_predictions(X, y, y_pred),
+               autils.plot_history({"loss": [1, 0.5]}), autils.display_predictions(X, y, y_pred),
                autils.plot_errors(X, y, y_pred), autils.plot_errors(X, y, y),
                autils.plot_confusion_matrix(y, y_pred),
-               autils.plot_first_layer_weights(np.ones((400, 25)))]
+               autils.plot_first_layer_weights(np.ones((400, 25))),
+               autils.plot_first_layer_weights(np.ones((400, 25)), hide=autils.quiet_pixels(X)),
+               autils.display_top_images(X, np.ones((len(X), 25)), [1]),
+               autils.display_class_means(np.ones((10, 400))),
+               autils.plot_softmax_loss_clipping(CURVES)]
     assert dict(plt.rcParams) == before
     assert plt.get_fignums() == []  # closed: a notebook shows each returned figure once
     for fig in figures:
         assert suptitle(fig) or all(ax.get_title() for ax in fig.axes if ax.get_label() != "<colorbar>")
-        assert fig.get_size_inches()[0] <= 8
+        assert fig.get_size_inches()[0] <= 10
+        # A text alternative of its own, with what the figure shows: never the generic fallback.
+        assert len(fig.lab_alt_text) > 40 and autils.alt_text(fig) == fig.lab_alt_text
