@@ -500,6 +500,225 @@ def test_my_softmax_stable(target, return_outcome=False):
 
 
 # ----------------------------------------------------------------------------------------------
+# Optional challenge: the cross-entropy loss from the logits
+# ----------------------------------------------------------------------------------------------
+
+_LOG_SUM_EXP_HINT = ("e^z overflows to inf for z above about 709, and a_y can round to 0, whose "
+                     "logarithm is -inf. Work from the logits: -ln a_y = ln(e^z[0] + ... + "
+                     "e^z[N-1]) - z[y], with the first term computed as m + ln(sum of "
+                     "e^(z[k] - m)), m = np.max(z): no e^ overflows and the sum is at least 1.")
+
+
+def cross_entropy_inputs_of_every_kind(rng):
+    """One example (z, y) of each kind cross_entropy_from_logits must handle, drawn from ``rng``.
+
+    Returns:
+      list of (kind, z, y): z an ndarray (N,) of logits, y a Python int in 0..N-1. The kinds:
+      "one class" (the loss is 0), "ten classes", "confident and right", "confident and wrong"
+      (the true class's logit 20 to 60 below the others), "logits up to 1000", "float32",
+      "integers".
+    """
+    gap = rng.uniform(20.0, 60.0)
+    return [
+        ("one class", rng.normal(0.0, 2.0, 1), 0),
+        ("ten classes", rng.normal(0.0, 4.0, 10), int(rng.integers(10))),
+        ("confident and right", np.array([rng.uniform(20.0, 60.0), 0.0, rng.normal()]), 0),
+        ("confident and wrong", np.array([0.0, rng.normal(), -gap]), 2),
+        ("logits up to 1000", rng.uniform(-1000.0, 1000.0, 6), int(rng.integers(6))),
+        ("float32", rng.normal(0.0, 3.0, 7).astype(np.float32), int(rng.integers(7))),
+        ("integers", rng.integers(-5, 6, 9).astype(np.int64), int(rng.integers(9))),
+    ]
+
+
+def _cross_entropy_examples():
+    """The examples test_cross_entropy_from_logits tries: the notebook's first, then one of
+    every kind (fixed seed)."""
+    fixed = [([1.0, 2.0, 3.0], 2),  # the notebook's example: -ln 0.665 = 0.408
+             ([0.0, 0.0, -20.0], 2),  # section 4.5's confident mistake: 20.693
+             ([2.0, 2.0], 0),  # a tie: ln 2
+             ([0.5], 0),  # one class: 0
+             ([0.0, 0.0, -200.0], 2),  # a_2 rounds to 0 in float64 too
+             ([1000.0, 1001.0, 1002.0], 0)]  # e^z overflows
+    kinds = [(z, y) for _, z, y in cross_entropy_inputs_of_every_kind(np.random.default_rng(2027))]
+    return [(np.array(z, dtype=np.float64), y) for z, y in fixed] + kinds
+
+
+def _keras_cross_entropy(z, y):
+    """Keras's loss for one example: SparseCategoricalCrossentropy(from_logits=True), float32."""
+    import keras  # here, not at the top: importing public_tests stays cheap
+
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    logits = np.asarray(z, dtype=np.float32).reshape(1, -1)
+    return float(keras.ops.convert_to_numpy(loss(np.array([y]), logits)))
+
+
+def _tensorflow_gradient(z, y):
+    """TensorFlow's gradient of Keras's loss with respect to the logits z, (N,) float64."""
+    import keras
+    import tensorflow as tf
+
+    logits = tf.Variable(np.asarray(z, dtype=np.float32).reshape(1, -1))
+    with tf.GradientTape() as tape:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(np.array([y]), logits)
+    return np.asarray(tape.gradient(loss, logits), dtype=np.float64).reshape(-1)
+
+
+def _ce_text(z, y):
+    return f"z = {_z_text(np.asarray(z))} and y = {y}"
+
+
+def _cross_entropy_mistakes(z, y):
+    """Wrong formulas students write, each with its hint: a list of (value, hint) pairs."""
+    z = np.asarray(z, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        log_sum = np.max(z) + np.log(np.sum(np.exp(z - np.max(z))))
+        a = np.exp(z - log_sum)
+        mistakes = [
+            (z[y] - log_sum, "the loss is MINUS ln a_y, a positive number: you returned ln a_y."),
+            (-np.log10(a[y]), "use the natural logarithm, np.log, not np.log10."),
+            (a[y], "that is the probability a_y of the true class; the loss is -ln a_y."),
+            (1.0 - a[y], "the loss is -ln a_y, not 1 - a_y."),
+            (np.log(np.sum(np.exp(z - np.max(z)))) - z[y],
+             "you subtracted m = np.max(z) inside the sum but did not add it back: "
+             "ln(sum of e^z[k]) = m + ln(sum of e^(z[k] - m))."),
+            (np.log(np.sum(np.exp(z))) - np.max(z), "subtract z[y], the logit of the TRUE class "
+                                                    "y, not the largest logit."),
+            (log_sum, "you forgot to subtract z[y], the logit of the true class."),
+        ]
+        mistakes += [(log_sum - z[k], f"you used the logit of class {k}; use z[y], the logit of "
+                                      f"the true class y = {y}.")
+                     for k in range(len(z)) if k != y]
+    return mistakes
+
+
+def _check_cross_entropy_value(value, z, y, given, check, fname):
+    """Raise _Failed unless ``value`` is the loss of (z, y) and z was left as it was."""
+    want = f"Expected one number, the loss -ln a_{y}"
+    if value is None:
+        raise _Failed(f"{check} failed: your {fname} returned None for {_ce_text(z, y)}. {want}. "
+                      f"Hint: end your function with `return loss`.")
+    if type(value).__module__.split(".")[0] in ("tensorflow", "keras", "torch", "jax", "jaxlib"):
+        raise _Failed(f"{check} failed: your {fname} returned a tensor ({type(value).__name__}). "
+                      f"{want}, as a NumPy or Python number. Hint: compute it yourself with NumPy "
+                      f"(np.max, np.exp, np.sum, np.log).")
+    if np.ndim(value) != 0 or not isinstance(value, (int, float, np.number, np.ndarray)):
+        shape = np.shape(value) if isinstance(value, (np.ndarray, list, tuple)) else None
+        got = f"an array of shape {shape}" if shape is not None else f"a {type(value).__name__}"
+        raise _Failed(f"{check} failed: your {fname} returned {got} for {_ce_text(z, y)}. {want}. "
+                      f"Hint: the loss of one example is one number: sum over k inside the "
+                      f"logarithm, then subtract the single logit z[y].")
+    if given is not None and not np.array_equal(given, z):
+        raise _Failed(f"{check} failed: your {fname} changed the array z it was given. Expected z "
+                      f"to stay {_fmt(z)}, got {_fmt(given)}. Hint: write z = z - np.max(z) (a new "
+                      f"array), not z -= ... .")
+    got = float(np.real(value))
+    expected = _keras_cross_entropy(z, y)
+    if np.isfinite(got) and np.isclose(got, expected, rtol=1e-5, atol=1e-5):
+        return
+    if not np.isfinite(got):
+        what = f"your loss is {got}"
+        hint = _LOG_SUM_EXP_HINT
+    else:
+        what = "wrong loss"
+        hint = next((text for wrong, text in _cross_entropy_mistakes(z, y)
+                     if np.isfinite(wrong) and np.isclose(got, wrong, rtol=1e-5, atol=1e-5)
+                     and not np.isclose(wrong, expected, rtol=1e-5, atol=1e-5)),
+                    "the loss is ln(e^z[0] + ... + e^z[N-1]) - z[y], the first term computed "
+                    "as m + ln(sum of e^(z[k] - m)) with m = np.max(z).")
+    raise _Failed(f"{check} failed: {what} for {_ce_text(z, y)}. Expected {expected:.6g} (Keras's "
+                  f"SparseCategoricalCrossentropy(from_logits=True)), got {got:.6g}. Hint: {hint}")
+
+
+def cross_entropy_output_problem(z, y, value, check="hidden check"):
+    """What is wrong with ``value`` as the loss of (z, y), judged as the public check judges it:
+    "" when right, else the message. The grader's hidden check calls this on the values the
+    student's function returned."""
+    with np.errstate(all="ignore"):
+        try:
+            _check_cross_entropy_value(value, np.asarray(z), y, None, check, "function")
+        except _Failed as failure:
+            return str(failure)
+    return ""
+
+
+_GRADIENT_STEP = 1e-4
+
+
+def _check_cross_entropy_gradient(target, z, y, check, fname):
+    """Raise _Failed unless the slopes of target(z, y) in each z[j], measured by nudging z[j] by
+    a small step both ways, match TensorFlow's gradient of Keras's loss."""
+    slopes = np.zeros(len(z))
+    for j in range(len(z)):
+        step = np.zeros(len(z))
+        step[j] = _GRADIENT_STEP
+        up, _ = _call_loss(target, z + step, y, check, fname)
+        down, _ = _call_loss(target, z - step, y, check, fname)
+        slopes[j] = (float(np.real(up)) - float(np.real(down))) / (2 * _GRADIENT_STEP)
+    gradient = _tensorflow_gradient(z, y)
+    if not np.allclose(slopes, gradient, atol=1e-3):
+        raise _Failed(f"{check} failed: wrong slopes for {_ce_text(z, y)}, measured by nudging "
+                      f"each z[j] a little. Expected TensorFlow's gradient {_fmt(gradient)} (that "
+                      f"is a - onehot(y)), got {_fmt(slopes)}. Hint: the loss must change with z "
+                      f"smoothly, as ln(sum of e^z[k]) - z[y] does; do not round it or treat the "
+                      f"examples specially.")
+
+
+def _call_loss(target, z, y, check, fname):
+    """Call target(copy of z, y); returns (value, the copy). Errors become _Failed messages."""
+    given = z.copy()
+    try:
+        value = target(given, y)
+    except NotImplementedError:
+        raise _NotAttempted from None
+    except Exception as error:
+        line = _students_line(error)
+        where = f" in the line `{line}`" if line else ""
+        hint = (_TF_SOFTMAX_HINT.replace("softmax", "loss") if "tf." in line else
+                "call your function on this example in a new cell and read where it stops; it "
+                "must accept any 1-D array of logits, ints or floats, and an int y.")
+        raise _Failed(f"{check} failed: your {fname} raised {type(error).__name__}: "
+                      f"{_one_line(error, 160)}{where}. Expected it to return the loss for "
+                      f"{_ce_text(z, y)}. Hint: {hint}") from None
+    return value, given
+
+
+def _check_cross_entropy(target, check, default_name):
+    if not callable(target):
+        raise _Failed(f"{check} failed: expected your function {default_name}, got "
+                      f"{type(target).__name__} {target!r:.60}. Hint: pass the function itself, "
+                      f"without brackets: {check}({default_name}).")
+    fname = _function_name(target, default_name)
+    examples = _cross_entropy_examples()
+    with np.errstate(all="ignore"):
+        for z, y in examples:
+            value, given = _call_loss(target, z, y, check, fname)
+            _check_cross_entropy_value(value, z, y, given, check, fname)
+        for z, y in examples[:2]:  # the notebook's two examples, in float64
+            _check_cross_entropy_gradient(target, z, y, check, fname)
+
+
+def test_cross_entropy_from_logits(target, return_outcome=False):
+    """Check the optional challenge: ``target(z, y)`` is the cross-entropy -ln a_y of the logits
+    z (N,) and the true class y, for logits of any size.
+
+    Compares the loss with Keras's SparseCategoricalCrossentropy(from_logits=True) on the
+    notebook's examples ([1, 2, 3] with y = 2, [0, 0, -20] with y = 2), a tie, one class, logits
+    as far apart as 200 and 1000, then one example of every kind of
+    cross_entropy_inputs_of_every_kind; then the slopes of the loss in each z[j] against
+    TensorFlow's gradient. Like the other challenge it never raises for the student's mistake.
+
+    Returns None, or an Outcome with ``return_outcome=True`` ("failed" for a wrong answer).
+    """
+    check = "test_cross_entropy_from_logits"
+    status, message = _exercise_cell_failure(check) or _outcome(
+        check, lambda: _check_cross_entropy(target, check, "cross_entropy_from_logits"),
+        not_attempted=None)
+    if status == "not attempted":  # optional: say so, but let "Run All" go on
+        message = f"{check}: the optional challenge is not attempted yet; you can skip it."
+    return _report(check, status, message or _pass_line(check), return_outcome)
+
+
+# ----------------------------------------------------------------------------------------------
 # Exercise 2: the model
 # ----------------------------------------------------------------------------------------------
 
@@ -744,7 +963,8 @@ def test_model(target, classes, input_size, return_outcome=False):
 
 _SOLUTION_HEADER = re.compile(r"#\s*(?:GRADED CELL:\s*(Exercise\s*\d+)|OPTIONAL CHALLENGE)")
 _CODE_MARKERS = ("### START CODE HERE ###", "### END CODE HERE ###")
-_CHECKS = ("test_my_softmax", "test_my_softmax_stable", "test_model")
+_CHECKS = ("test_my_softmax", "test_my_softmax_stable", "test_cross_entropy_from_logits",
+           "test_model")
 
 
 def _solution_cell_label(source):

@@ -16,13 +16,15 @@ import keras
 import numpy as np
 import pytest
 
+import cross_entropy_answers
 import model_answers
 import public_tests as pt  # not `from public_tests import test_...`: pytest would collect those
 import softmax_answers
 
 ROOT = Path(__file__).resolve().parents[1]
 PASS = {check: f"\033[92m{check}: All tests passed!\033[0m\n"
-        for check in ("test_my_softmax", "test_my_softmax_stable", "test_model")}
+        for check in ("test_my_softmax", "test_my_softmax_stable", "test_cross_entropy_from_logits",
+                      "test_model")}
 SKIP_LINE = ("test_my_softmax_stable: the optional challenge is not attempted yet; "
              "you can skip it.\n")
 
@@ -223,6 +225,56 @@ def test_outcome_reports_each_verdict_without_raising(capsys):
     assert failed.message == _failure("test_my_softmax", softmax_answers.forgot_exp)
     model_outcome = pt.test_model(model_answers.no_input_size(), 10, 400, return_outcome=True)
     assert model_outcome.status == "failed" and "keras.Input(shape=(400,))" in model_outcome.message
+
+
+# ---- Optional challenge: the cross-entropy loss ------------------------------------------------
+
+CROSS_ENTROPY = "test_cross_entropy_from_logits"
+
+
+def test_cross_entropy_catalogue_is_big_enough():
+    assert len(cross_entropy_answers.CORRECT) >= 6 and len(cross_entropy_answers.WRONG) >= 14
+
+
+@pytest.mark.parametrize("name, answer", cross_entropy_answers.CORRECT,
+                         ids=_ids(cross_entropy_answers.CORRECT))
+def test_correct_cross_entropy_passes(capsys, name, answer):
+    assert pt.test_cross_entropy_from_logits(answer) is None
+    assert capsys.readouterr().out == PASS[CROSS_ENTROPY]
+
+
+@pytest.mark.parametrize("name, answer, hint", cross_entropy_answers.WRONG,
+                         ids=_ids(cross_entropy_answers.WRONG))
+def test_wrong_cross_entropy_is_reported_with_its_hint_and_never_raises(capsys, name, answer, hint):
+    outcome = pt.test_cross_entropy_from_logits(answer, return_outcome=True)
+    assert outcome.status == "failed"
+    _assert_message_shape(outcome.message, CROSS_ENTROPY)
+    assert hint in outcome.message
+    assert pt.test_cross_entropy_from_logits(answer) is None  # optional: prints, never raises
+    assert capsys.readouterr().out.strip().endswith(outcome.message + "\033[0m")
+
+
+def test_cross_entropy_not_attempted_prints_one_line(capsys):
+    def placeholder(z, y):
+        raise NotImplementedError("Optional challenge: write your code here, then delete this line")
+
+    outcome = pt.test_cross_entropy_from_logits(placeholder, return_outcome=True)
+    assert outcome.status == "not attempted"
+    capsys.readouterr()
+    pt.test_cross_entropy_from_logits(placeholder)
+    assert capsys.readouterr().out == ("test_cross_entropy_from_logits: the optional challenge is "
+                                       "not attempted yet; you can skip it.\n")
+
+
+def test_cross_entropy_is_judged_against_keras():
+    for z, y in pt._cross_entropy_examples():
+        expected = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(
+            np.array([y]), np.asarray(z, dtype=np.float32).reshape(1, -1))
+        assert pt._keras_cross_entropy(z, y) == pytest.approx(float(expected))
+        assert pt.cross_entropy_output_problem(z, y, cross_entropy_answers.log_sum_exp(z, y)) == ""
+    kinds = [kind for kind, _, _ in pt.cross_entropy_inputs_of_every_kind(np.random.default_rng(1))]
+    assert kinds == ["one class", "ten classes", "confident and right", "confident and wrong",
+                     "logits up to 1000", "float32", "integers"]
 
 
 # ---- Exercise 2: the model ---------------------------------------------------------------------
