@@ -119,6 +119,7 @@ def hidden_region(exercise):
         # The grader hands hidden_checks the instructor's public_tests from the project; in the
         # kernel that is the lab's public_tests.py, which nbgrader restores from the source folder.
         lines.append(f"_lab_hidden_checks.{PUBLIC_TESTS_HOOK} = lambda: __import__('public_tests')")
+    lines.append("_lab_retrain._autils = lambda: __import__('autils')")
     function, modules = HIDDEN_CALLS[exercise.kind]
     arguments = ", ".join(("_lab_hidden_checks", exercise.records[0]) + modules)
     lines += [f"_lab_nbgrader_hidden.assert_passes({exercise.title!r}, "

@@ -9,6 +9,7 @@ import yaml
 
 from lab_submissions import (NOTEBOOK_NAME, ROOT, released_folder, released_run, source_notebook,
                              with_region)  # first: it puts the project on sys.path
+from instructor import spec
 from instructor.__main__ import main
 from instructor.cells import END_MARKER, START_MARKER, graded_cells, lab_metadata, split_region
 
@@ -87,8 +88,7 @@ def test_student_notebook_hides_nothing_and_stores_nothing(student):
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, index
     for role in ("solution", "check"):
-        assert set(graded_cells(student, role)) == {"exercise_1", "exercise_2",
-                                                    "challenge_stable_softmax"}
+        assert set(graded_cells(student, role)) == set(spec.BY_ID)
 
 
 def test_each_graded_region_is_exactly_its_placeholder(student, source):
@@ -182,8 +182,11 @@ def test_released_notebook_runs_up_to_each_exercise(run_as_released, student):
     first_exercise = solutions["exercise_1"][0]
     for index, cell in enumerate(run_as_released.cells[:first_exercise]):
         assert not _errors(cell), f"cell {index} fails before Exercise 1: {_errors(cell)}"
-    # Between the optional challenge and Exercise 2 nothing uses the student's softmax.
+    # Between the first optional challenge and Exercise 2 nothing uses the student's softmax,
+    # and only the second challenge's own check uses its answer.
     for index in range(checks["challenge_stable_softmax"][0] + 1, solutions["exercise_2"][0]):
+        if index == checks["challenge_cross_entropy"][0]:
+            continue
         assert not _errors(run_as_released.cells[index]), f"cell {index}: {_errors(run_as_released.cells[index])}"
     # Until Exercise 2's check, the only errors are the placeholder's, never a NameError.
     for index, cell in enumerate(run_as_released.cells[:checks["exercise_2"][0]]):
@@ -202,7 +205,8 @@ def test_each_check_says_the_exercise_is_not_implemented_yet(run_as_released, st
     assert traceback.count("public_tests.py") <= 1, traceback  # one frame: the raise itself
 
 
-def test_the_optional_challenge_check_only_reminds(run_as_released, student):
-    cell = run_as_released.cells[graded_cells(student, "check")["challenge_stable_softmax"][0]]
+@pytest.mark.parametrize("challenge", [item.id for item in spec.OPTIONAL])
+def test_the_optional_challenge_checks_only_remind(run_as_released, student, challenge):
+    cell = run_as_released.cells[graded_cells(student, "check")[challenge][0]]
     assert not _errors(cell)
     assert "not attempted" in "".join(o.get("text", "") for o in cell.outputs)
