@@ -18,8 +18,8 @@ The grader never trusts these keys (a student can remove them in any text editor
 honest students an accidental deletion, and the grader's tamper checks still compare the check
 cells' sources with the spec.
 """
-from instructor import spec
-from instructor.cells import NotebookError, graded_cells, lab_metadata
+from instructor.lab import spec
+from instructor.lab.cells import NotebookError, graded_cells, lab_metadata
 
 LOCKED = {"editable": False, "deletable": False}
 

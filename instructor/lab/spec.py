@@ -1,7 +1,7 @@
 """The lab spec: the one place that says what the lab's exercises are.
 
 Everything that needs to know an exercise reads it from here: the release (placeholders, locked
-cells, the students' CI workflow and its points), the grader (what to record in the kernel, which
+cells, the students' CI workflow and its points), the grader (what to ask the kernel for, which
 check to run, the points, the hidden checks), the reports and feedback, the exports to other
 grading engines, and the tests. Nothing else writes an exercise's id, title, check call or points.
 
@@ -22,10 +22,9 @@ class Exercise:
       points: what it is worth; 0 for an optional exercise.
       check_function: the public check in ``public_tests.py`` that ends it.
       check_call: the whole source of its check cell, exactly as the source notebook has it.
-      records: the names the grader reads from the kernel after the notebook ran (a function to
-        replay, or the model).
-      kind: what the grader does with the recorded names: ``"softmax"`` (replay the function on
-        the public and hidden inputs) or ``"model"`` (check and retrain the architecture).
+      answer: the name the student's answer is bound to in the notebook (a function, the model).
+      kind: how the grader judges it: ``"softmax"`` and ``"cross_entropy"`` (a NumPy function,
+        called on the grader's inputs), ``"model"`` (the architecture, retrained by the grader).
       optional: an optional exercise never costs points and never stops Run All.
     """
     id: str
@@ -34,7 +33,7 @@ class Exercise:
     points: int
     check_function: str
     check_call: str
-    records: tuple
+    answer: str
     kind: str
     optional: bool = False
 
@@ -47,24 +46,25 @@ class Exercise:
 EXERCISES = (
     Exercise(id="exercise_1", title="Exercise 1 (my_softmax)", short="ex1", points=50,
              check_function="test_my_softmax", check_call="test_my_softmax(my_softmax)",
-             records=("my_softmax",), kind="softmax"),
+             answer="my_softmax", kind="softmax"),
     Exercise(id="challenge_stable_softmax", title="Optional challenge (my_softmax_stable)",
              short="stable", points=0, check_function="test_my_softmax_stable",
              check_call="test_my_softmax_stable(my_softmax_stable)",
-             records=("my_softmax_stable",), kind="softmax", optional=True),
+             answer="my_softmax_stable", kind="softmax", optional=True),
     Exercise(id="challenge_cross_entropy", title="Optional challenge (cross_entropy_from_logits)",
              short="loss", points=0, check_function="test_cross_entropy_from_logits",
              check_call="test_cross_entropy_from_logits(cross_entropy_from_logits)",
-             records=("cross_entropy_from_logits",), kind="cross_entropy", optional=True),
+             answer="cross_entropy_from_logits", kind="cross_entropy", optional=True),
     Exercise(id="exercise_2", title="Exercise 2 (model)", short="ex2", points=50,
              check_function="test_model", check_call="test_model(model, 10, 400)",
-             records=("model",), kind="model"),
+             answer="model", kind="model"),
 )
 
 BY_ID = {exercise.id: exercise for exercise in EXERCISES}
 GRADED = tuple(exercise for exercise in EXERCISES if not exercise.optional)
 OPTIONAL = tuple(exercise for exercise in EXERCISES if exercise.optional)
 MAX_SCORE = sum(exercise.points for exercise in GRADED)
+CHECK_FUNCTIONS = tuple(exercise.check_function for exercise in EXERCISES)
 
 
 def exercise(exercise_id):
@@ -80,6 +80,9 @@ def exercise(exercise_id):
                        f"{', '.join(BY_ID)}") from None
 
 
-def by_check_function(name):
-    """The exercise whose check is the public check ``name``, or None."""
-    return next((item for item in EXERCISES if item.check_function == name), None)
+def check_call_arguments(item):
+    """The literal arguments after the first in an exercise's check call, e.g. (10, 400) for
+    ``test_model(model, 10, 400)``."""
+    import ast
+    call = ast.parse(item.check_call, mode="eval").body
+    return tuple(ast.literal_eval(argument) for argument in call.args[1:])

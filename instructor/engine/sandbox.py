@@ -1,6 +1,7 @@
 """The operating-system sandbox a submission's kernel runs in: bubblewrap (``bwrap``).
 
-The sandbox shows the kernel, and every process it starts, only what a kernel needs:
+The sandbox shows the kernel, and every process it starts, only what a kernel needs (nothing
+here knows about the lab):
 
 - read-only: the system directories (``/usr`` and its links), a few files of ``/etc`` (the
   dynamic loader's cache, fonts, time zone, certificates, the user and group names), the Python
@@ -101,6 +102,11 @@ def availability():
     return Availability(True, binary)
 
 
+def make():
+    """A :class:`Sandbox` for a kernel (see :func:`require` for what it raises)."""
+    return Sandbox(require())
+
+
 def require():
     """The bwrap binary to use.
 
@@ -112,24 +118,26 @@ def require():
         raise SandboxUnavailable(
             f"the grader's sandbox cannot start on this machine: {found.reason}. Student code "
             f"would run with your rights, able to read the hidden checks and rewrite other "
-            f"students' results. Grade on Linux with user namespaces enabled, or pass "
-            f"--no-sandbox to grade without it (each record is then marked \"sandboxed\": false; "
-            f"do it only inside a throwaway VM or container)")
+            f"students' results. Grade on Linux with user namespaces enabled; as root, --run-as "
+            f"USER runs each kernel as an unprivileged user instead; or pass --no-sandbox to "
+            f"grade without any isolation (records then say \"isolation\": \"none\"; do it only "
+            f"inside a throwaway VM or container)")
     return found.binary
 
 
 @dataclass(frozen=True)
 class Sandbox:
-    """One kernel's sandbox: what it sees and the environment it starts with.
+    """One kernel's sandbox: what it sees and the environment it starts with. The caller makes
+    one with the binary alone (:func:`make`); the kernel runner fills in the rest.
 
     Attributes:
       binary: the bwrap to run.
-      workdir: the submission's work folder, read-write, the kernel's working directory.
+      workdir: the kernel's work folder, read-write, its working directory.
       writable: further folders bound read-write at the same path (the IPC sockets' folder).
       environment: the whole environment inside, on top of PATH and HOME.
     """
     binary: str
-    workdir: Path
+    workdir: Path = None
     writable: tuple = ()
     environment: dict = field(default_factory=dict)
 
