@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from instructor.cells import NotebookError, first_line, graded_cells, lab_metadata, split_region
-from instructor.spec import BY_ID
-from instructor.tamper import TAMPERING, WARNING, finding
+from instructor.findings.registry import finding
+from instructor.lab.cells import NotebookError, first_line, graded_cells, lab_metadata, split_region
+from instructor.lab.spec import BY_ID
+from instructor.transforms import apply, clear_outputs
 
 
 @dataclass
@@ -82,15 +83,37 @@ def _insertion_point(source, submission, source_index):
     return point
 
 
+def _moved(source, submission, located):
+    """{exercise: submission index} for check cells not found in place but present, word for
+    word, elsewhere in the submission (a student moved the cell)."""
+    taken = {index for _, index in located.values() if index is not None}
+    moved = {}
+    for exercise, (index, cell) in graded_cells(source, "check").items():
+        if located.get(exercise, (None, None))[1] is not None:
+            continue
+        expected = cell.source.strip()
+        for j, candidate in enumerate(submission.cells):
+            if (j not in taken and candidate.cell_type == "code"
+                    and candidate.source.strip() == expected):
+                moved[exercise] = j
+                taken.add(j)
+                break
+    return moved
+
+
 def restore(source, submission):
-    """The submission with the instructor's check cells (see :class:`Restored`)."""
-    fresh = copy.deepcopy(submission)
-    for cell in fresh.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
+    """The submission with the instructor's check cells (see :class:`Restored`).
+
+    A check cell found in place runs there, with the instructor's source whatever the cell
+    says. A deleted check cell, or one moved elsewhere (its call found word for word in another
+    cell), is put back where the source notebook has it, after the cell it follows there: the
+    instructor's check always runs after its exercise's cell, as in a Run All of the lab.
+    """
+    fresh = apply(submission, [clear_outputs])
     origin = list(range(len(fresh.cells)))
     findings = []
     located = locate(source, submission)
+    moved = _moved(source, submission, located)
     source_checks = graded_cells(source, "check")
     insertions = []
     for exercise, (source_index, index) in located.items():
@@ -98,19 +121,26 @@ def restore(source, submission):
         expected = instructor_cell.source.strip()
         optional = BY_ID[exercise].optional if exercise in BY_ID else False
         if index is None:
-            findings.append(finding("check_cell_deleted", WARNING if optional else TAMPERING,
-                                    f"the check cell of {exercise} (`{expected}`) was deleted; the "
-                                    f"grader ran the instructor's", None, exercise))
+            if exercise in moved:
+                findings.append(finding(
+                    "check_cell_moved", f"the check cell of {exercise} (`{expected}`) was moved "
+                    f"to cell {moved[exercise]}; the grader ran the instructor's where the lab "
+                    f"has it", moved[exercise], exercise))
+            else:
+                findings.append(finding(
+                    "optional_check_changed" if optional else "check_cell_deleted",
+                    f"the check cell of {exercise} (`{expected}`) was deleted; the grader ran "
+                    f"the instructor's", None, exercise))
             insertions.append((_insertion_point(source, submission, source_index), exercise))
             continue
         submitted = submission.cells[index].source
         if submitted.strip() != expected:
             kept = any(line.strip() == expected for line in submitted.split("\n"))
-            severity = WARNING if kept or optional else TAMPERING
+            kind = ("check_cell_kept_and_extended" if kept else
+                    "optional_check_changed" if optional else "check_cell_edited")
             findings.append(finding(
-                "check_cell_edited", severity,
-                f"the check cell of {exercise} was edited: expected `{expected}`, found "
-                f"`{first_line(submission.cells[index])}`; the grader ran the instructor's",
+                kind, f"the check cell of {exercise} was edited: expected `{expected}`, found "
+                      f"`{first_line(submission.cells[index])}`; the grader ran the instructor's",
                 index, exercise))
         fresh.cells[index].source = instructor_cell.source
         fresh.cells[index].metadata["lab"] = copy.deepcopy(dict(instructor_cell.metadata["lab"]))
@@ -118,11 +148,11 @@ def restore(source, submission):
     for index, cell in enumerate(submission.cells):
         info = lab_metadata(cell)
         if info.get("role") == "check" and where.get(index) != info.get("exercise"):
-            findings.append(finding("check_metadata_moved", WARNING,
-                                    f"cell {index} (`{first_line(cell)}`) carries the check "
-                                    f"metadata of {info.get('exercise')} but is not its check "
-                                    f"cell (a copied cell keeps its metadata)", index,
-                                    info.get("exercise")))
+            if index not in moved.values():
+                findings.append(finding(
+                    "check_metadata_moved", f"cell {index} (`{first_line(cell)}`) carries the "
+                    f"check metadata of {info.get('exercise')} but is not its check cell (a copied "
+                    f"cell keeps its metadata)", index, info.get("exercise")))
             fresh.cells[index].metadata.pop("lab", None)
     for point, exercise in sorted(insertions, reverse=True):
         cell = nbformat.v4.new_code_cell(source_checks[exercise][1].source)
