@@ -666,8 +666,9 @@ def _epoch_function(model, X, y):
             with tf.GradientTape() as tape:
                 outputs = model(X_batch, training=True)
                 loss = model.compute_loss(x=X_batch, y=y_batch, y_pred=outputs)
-            gradients = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+            if model.trainable_variables:  # as Keras's fit, a model frozen whole trains nothing
+                gradients = tape.gradient(loss, model.trainable_variables)
+                optimizer.apply_gradients(zip(gradients, model.trainable_variables))
             size = tf.cast(tf.shape(batch)[0], tf.float32)
             total_loss += tf.cast(loss, tf.float32) * size
             correct += tf.reduce_sum(tf.cast(tf.argmax(outputs, axis=1) == y_batch, tf.float32))

@@ -1,11 +1,13 @@
 """Exercise 2 is graded on the student's architecture, retrained here with the lab's settings.
 
 Only the model's Keras config leaves the kernel. The grader checks that it names nothing but
-Keras's own classes, rebuilds the model from it with Keras's safe mode, and trains it exactly as
-the notebook's training cell does (same seed before the model is built, same optimizer, loss,
-epochs and data). Weights the student loaded or set by hand never reach the grader, so they earn
-nothing; an honest architecture gets the very weights the notebook got (measured: the losses
-match the notebook's stored ones to the last printed digit).
+Keras's own classes and that its sizes are within :data:`MAX_UNITS` and :data:`MAX_PARAMETERS`
+(before anything is built: a 1 KB config can ask for gigabytes), rebuilds the model from it with
+Keras's safe mode, and trains it exactly as the notebook's training cell does (same seed before
+the model is built, same optimizer, loss, epochs and data, and the lab's own training loop,
+``autils.fit_model``). Weights the student loaded or set by hand never reach the grader, so they
+earn nothing; an honest architecture gets the very weights the notebook got (measured: the
+losses match the notebook's stored ones to the last printed digit).
 """
 import copy
 import hashlib
@@ -14,12 +16,21 @@ import threading
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
 # The lab's training, as the notebook's model and training cells do it; the training loop itself
 # is the lab's own autils.fit_model, which the notebook calls too.
 SEED = 1234
 LEARNING_RATE = 0.001
 EPOCHS = 40
 MAX_CONFIG_DEPTH = 32
+# Sizes a config may declare, checked before Keras builds anything (the lab's model: 25 units at
+# most, 10,575 parameters). Keys whose numbers size a layer's weights:
+SIZE_KEYS = ("units", "filters", "input_dim", "output_dim", "kernel_size", "batch_shape",
+             "batch_input_shape", "shape", "input_shape", "target_shape", "dims")
+MAX_UNITS = 100_000  # any one of those numbers
+MAX_PARAMETERS = 5_000_000  # the weights the config's layers would hold, estimated
+MAX_LAYERS = 64
 
 
 class ArchitectureError(ValueError):
@@ -69,6 +80,70 @@ def check_config(config, depth=0, where="model"):
             check_config(value, depth + 1, f"{where}[{number}]")
 
 
+def check_sizes(config):
+    """Refuse a config whose layers would be too large to build, before anything is built.
+
+    Every number under a :data:`SIZE_KEYS` key must be at most :data:`MAX_UNITS`; the weights
+    are estimated layer by layer (a Dense layer: (inputs + 1) x units; another layer: the
+    product of its size numbers) and must add up to at most :data:`MAX_PARAMETERS`.
+
+    Raises:
+      ArchitectureError: the size that passes its bound, and the bound.
+    """
+    layers = _layer_configs(config)
+    if len(layers) > MAX_LAYERS:
+        raise ArchitectureError(f"the model has {len(layers)} layers; the grader builds at most "
+                                f"{MAX_LAYERS}")
+    width, total = None, 0
+    for number, (class_name, layer) in enumerate(layers, start=1):
+        sizes = [n for key in SIZE_KEYS for n in _numbers(layer.get(key))]
+        too_large = [n for n in sizes if n > MAX_UNITS]
+        if too_large:
+            raise ArchitectureError(f"layer {number} ({class_name}) declares a size of "
+                                    f"{too_large[0]:,}; the grader builds layers of at most "
+                                    f"{MAX_UNITS:,}")
+        if class_name == "InputLayer" and sizes:
+            width = sizes[-1]
+        elif class_name == "Dense" and isinstance(layer.get("units"), int):
+            declared = [n for key in ("batch_shape", "batch_input_shape", "input_shape")
+                        for n in _numbers(layer.get(key))]
+            inputs = declared[-1] if declared else (width or 1)
+            total += (inputs + 1) * layer["units"]
+            width = layer["units"]
+        elif sizes:
+            total += int(np.prod(sizes, dtype=np.float64))
+        if total > MAX_PARAMETERS:
+            raise ArchitectureError(f"the model would hold about {total:,} weights by layer "
+                                    f"{number}; the grader builds models of at most "
+                                    f"{MAX_PARAMETERS:,}")
+
+
+def _layer_configs(config):
+    """[(class name, its config dict)] of the layers of a Sequential's config, in order (the
+    config itself, for another model)."""
+    inner = config.get("config") if isinstance(config, dict) else None
+    layers = inner.get("layers") if isinstance(inner, dict) else None
+    if not isinstance(layers, list):
+        return [(str(config.get("class_name")), inner if isinstance(inner, dict) else {})]
+    found = [(str(layer.get("class_name")), layer.get("config") or {})
+             for layer in layers if isinstance(layer, dict)]
+    build_config = config.get("build_config")
+    if isinstance(build_config, dict) and build_config.get("input_shape"):
+        found.insert(0, ("InputLayer", {"shape": build_config["input_shape"]}))
+    return found
+
+
+def _numbers(value):
+    """The integers in a config value: a number, or a list or tuple of them (None dropped)."""
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [n for item in value for n in _numbers(item)]
+    return []
+
+
 def build(config, keras):
     """The untrained model of ``config``, with the initial weights the notebook's seed gives.
 
@@ -78,6 +153,7 @@ def build(config, keras):
     if not isinstance(config, dict):
         raise ArchitectureError(f"the model's config is a {type(config).__name__}, expected a dict")
     check_config(config)
+    check_sizes(config)
     keras.utils.set_random_seed(SEED)  # the notebook sets it just before building the model
     try:
         model = keras.saving.deserialize_keras_object(config, safe_mode=True)
@@ -92,7 +168,7 @@ def build(config, keras):
 def _autils():
     """The instructor's autils (its fit_model is the lab's training); the nbgrader export
     replaces this with the kernel's own autils, which nbgrader restores from the source."""
-    from instructor.exercise_checks import instructor_module
+    from instructor.lab.files import instructor_module
     return instructor_module("autils")
 
 

@@ -17,14 +17,22 @@ grading. Sub-folders without any notebook are not submissions and are skipped.
 
 Names are unique and stable: they depend only on the paths, never on the order of discovery.
 Two ``alice.ipynb`` in different folders become ``alice@section1`` and ``alice@section2`` (as
-many parent folders as it takes); the same notebook reached twice is graded once.
+many parent folders as it takes); the same path given twice is graded once. Two names that look
+alike but differ (a Cyrillic "о" for a Latin "o", an invisible character) are told apart: each
+gets the code points of its unusual characters, ``bоb [U+043E]``.
+
+Links are never followed: a notebook, or a submission folder, that is a symbolic link is a
+submission with a ``problem`` naming the link and its target, so it gets its own record and
+never takes the target's grade (the target, a classmate's notebook, gets its own).
 """
 import json
+import os
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
-from instructor import NOTEBOOK_NAME
+from instructor.lab.files import NOTEBOOK_NAME
 
 NAME_SEPARATOR = "@"  # alice@section1: a file name on every system, and no path separator
 
@@ -64,7 +72,7 @@ def find_submissions(paths):
                                           f"folder of submissions)")
             found.append(_from_notebook(path))
         elif (path / NOTEBOOK_NAME).is_file():
-            found.append(_checked(Submission(path.resolve().name, path / NOTEBOOK_NAME, path)))
+            found.append(_checked(Submission(Path(os.path.abspath(path)).name, path / NOTEBOOK_NAME, path)))
         else:
             inside = _from_folder_of_submissions(path)
             if not inside:
@@ -95,8 +103,13 @@ def format_problem(path):
 def _checked(submission):
     """The submission with its ``problem`` filled in when the notebook cannot be graded."""
     path = submission.notebook
-    if path.is_symlink() and not path.exists():
-        return replace(submission, problem=f"{path}: a link to a file that does not exist")
+    for link in (submission.folder, path):
+        if link is not None and Path(link).is_symlink():
+            target = os.readlink(link)
+            return replace(submission, problem=f"{link}: a link to {target}, not a submitted "
+                                               f"{'folder' if link == submission.folder else 'file'}:"
+                                               f" the grader grades only what was submitted in "
+                                               f"place; submit the notebook itself")
     if path.exists() and not path.is_file():
         return replace(submission, problem=f"{path}: a folder named like a notebook, not a "
                                            f"notebook file")
@@ -105,7 +118,7 @@ def _checked(submission):
 
 def _from_notebook(path):
     if path.name == NOTEBOOK_NAME:
-        return _checked(Submission(path.resolve().parent.name, path, path.parent))
+        return _checked(Submission(Path(os.path.abspath(path)).parent.name, path, path.parent))
     return _checked(Submission(path.stem, path, None))
 
 
@@ -135,10 +148,11 @@ def _from_folder_of_submissions(folder):
 
 
 def _without_repeats(submissions):
-    """The same notebook reached through two paths (or given twice) is one submission."""
+    """The same path given twice is one submission (links are not resolved: a link is its own
+    submission, with a problem)."""
     seen, result = set(), []
     for submission in submissions:
-        key = submission.notebook.resolve()
+        key = Path(os.path.abspath(submission.notebook))
         if key not in seen:
             seen.add(key)
             result.append(submission)
@@ -166,14 +180,51 @@ def _unique_names(submissions):
     # Still shared (a loose alice.ipynb beside a folder alice/): numbered in the order of their
     # paths, which does not depend on the order they were found in.
     for name in {name for name in names if names.count(name) > 1}:
-        sharing = sorted((str(submissions[i].notebook.resolve()), i)
+        sharing = sorted((os.path.abspath(submissions[i].notebook), i)
                          for i, other in enumerate(names) if other == name)
         for number, (_, index) in enumerate(sharing, start=1):
             names[index] = f"{name}{NAME_SEPARATOR}{number}"
+    names = _told_apart(names)
     return [replace(submission, name=name) for submission, name in zip(submissions, names)]
+
+
+# Letters of other scripts drawn like Latin ones, the usual suspects (Unicode's confusables,
+# the part that matters for names); anything else outside ASCII is compared by its
+# decomposition (NFKD), so "é" and "e" + a combining accent look alike too.
+HOMOGLYPHS = str.maketrans({
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j",
+    "ѕ": "s", "ԁ": "d", "ɡ": "g", "һ": "h", "ӏ": "l", "ո": "n", "ս": "u", "А": "A", "В": "B",
+    "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T", "Х": "X",
+    "ο": "o", "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ρ": "p", "τ": "t", "υ": "u",
+    "χ": "x", "Ο": "O", "Α": "A", "Β": "B", "Ε": "E", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M",
+    "Ν": "N", "Ρ": "P", "Τ": "T", "Χ": "X", "ı": "i", "ℓ": "l"})
+INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
+
+
+def _skeleton(name):
+    """How ``name`` looks: look-alike letters mapped to Latin, invisible characters dropped."""
+    folded = unicodedata.normalize("NFKD", name.translate(HOMOGLYPHS))
+    return "".join(c for c in folded if c not in INVISIBLE and not unicodedata.combining(c))
+
+
+def _told_apart(names):
+    """Names that look alike but differ get the code points of their characters outside
+    printable ASCII appended, e.g. ``bоb [U+043E]``, so that no two rows of a report look the
+    same."""
+    groups = {}
+    for name in names:
+        groups.setdefault(_skeleton(name), set()).add(name)
+    result = []
+    for name in names:
+        unusual = [c for c in name if not (" " <= c <= "~")]
+        if len(groups[_skeleton(name)]) > 1 and unusual:
+            codes = " ".join(f"U+{ord(c):04X}" for c in dict.fromkeys(unusual))
+            name = f"{name} [{codes}]"
+        result.append(name)
+    return result
 
 
 def _parent_names(submission):
     """The folders above the one that named the submission, nearest first."""
     named_after = submission.folder if submission.folder is not None else submission.notebook
-    return [part.name for part in named_after.resolve().parents if part.name]
+    return [part.name for part in Path(os.path.abspath(named_after)).parents if part.name]

@@ -1,0 +1,169 @@
+"""Each exercise judged in the grader's own process, from values the student's kernel returned.
+
+The instructor's ``public_tests.py`` is loaded here from the instructor's project (never from a
+submission), under a private name, and run in this process:
+
+- on a :class:`~instructor.grading.values.RemoteFunction` for a function exercise: every call the
+  check makes runs the student's function in the kernel on the check's own input, and the check
+  judges what came back; then the hidden checks (:mod:`instructor.grading.hidden_checks`) do the
+  same on inputs drawn for this submission from the grading run's secret;
+- on the student's architecture for the model: the config the kernel reported, rebuilt with
+  Keras's classes only and retrained here with the lab's settings (:mod:`instructor.grading.retrain`),
+  so weights made outside the notebook's training never reach the checks.
+
+An exercise passes when its public check and all its hidden checks pass, and its check cell ran
+without an error in the grader's own run of the notebook (what the student saw in a Run All:
+a check cell that failed there cannot be a pass here).
+"""
+import contextlib
+import io
+import os
+import re
+import threading
+import time
+
+from instructor.grading import hidden_checks, retrain
+from instructor.grading.record import ExerciseResult
+from instructor.grading.values import ChannelError, RemoteFunction, read_model
+from instructor.lab import spec
+from instructor.lab.files import instructor_module
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_keras_lock = threading.Lock()
+
+
+def keras():
+    """Keras (and TensorFlow) in the grader's process, imported once."""
+    with _keras_lock:  # a warm-up thread may be importing it right now
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # keep TensorFlow's start-up log quiet
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+        import keras as module
+        return module
+
+
+_warmed_up = threading.Event()
+
+
+def warm_up():
+    """Start, once per process, a background thread that imports Keras and trains the expected
+    architecture (:func:`reference_config`): TensorFlow takes seconds to import and the training
+    seconds more, and the grader does both while the kernel runs the notebook, instead of
+    after. An honest model has that architecture, so its grading reuses the training
+    (:func:`~instructor.grading.retrain.train_once`)."""
+    if not _warmed_up.is_set():
+        _warmed_up.set()
+        threading.Thread(target=_train_reference, name="warm-up", daemon=True).start()
+
+
+def reference_config(module):
+    """The Keras config of the architecture Exercise 2 asks for (hidden_checks.EXPECTED_LAYERS)."""
+    layers = [module.layers.Dense(units, activation=activation)
+              for units, activation in hidden_checks.EXPECTED_LAYERS]
+    model = module.Sequential([module.Input(shape=(hidden_checks.EXPECTED_INPUT_SIZE,)), *layers])
+    return module.saving.serialize_keras_object(model)
+
+
+def _train_reference():
+    module = keras()
+    config = reference_config(module)
+    X, y = instructor_module("autils").load_data()
+    try:
+        retrain.train_once(retrain.build(config, module), config, module, X, y)
+    except retrain.ArchitectureError:  # a Keras that cannot train it fails the grading too
+        pass
+
+
+def run_public_check(check, *args):
+    """Run one public check in this process; returns (status, message without colour codes),
+    status "passed", "failed" or "not attempted" (the check's Outcome: the optional challenges'
+    checks never raise, and only the Outcome tells their failure from a pass).
+
+    Raises:
+      ChannelError: the kernel stopped answering while the check called the student's function.
+    """
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            outcome = getattr(instructor_module("public_tests"), check)(*args, return_outcome=True)
+    except ChannelError:
+        raise
+    except Exception as error:  # the check itself stopped: report it, do not crash the grader
+        return "failed", f"{check} stopped on {type(error).__name__}: {error}"
+    return outcome.status, _ANSI.sub("", outcome.message).strip()
+
+
+def check_cell_problem(check_cell):
+    """Why an exercise cannot pass because of its check cell in the grader's run, or "".
+
+    ``check_cell``: (status, error) of the check cell's CellResult, or None when the run had no
+    such cell (it never does: the grader puts the instructor's check cells back).
+    """
+    if check_cell is None:
+        return "its check cell was not in the grader's run"
+    status, error = check_cell
+    if status == "ok":
+        return ""
+    if status in ("not run", "skipped"):
+        return f"its check cell did not run in the grader's run ({status})"
+    return f"its check cell failed in the grader's run: {_ANSI.sub('', error)}"
+
+
+def _result(item, status, message, public="", hidden=(), check_cell=None):
+    return ExerciseResult.make(item.id, status, message, public, hidden,
+                               check_cell[0] if check_cell else "")
+
+
+def judge_function(item, session, seed, check_cell):
+    """Judge a function exercise (kind softmax or cross_entropy) by calling the student's
+    function in ``session``'s kernel; returns (ExerciseResult, RemoteFunction)."""
+    function = RemoteFunction(session, item.answer)
+    status, public = run_public_check(item.check_function, function)
+    if item.optional and status == "not attempted":
+        return _result(item, "not attempted", "not attempted", public, check_cell=check_cell), function
+    hidden = hidden_checks.check_function(item.kind, function, seed) if status == "passed" else []
+    problem = check_cell_problem(check_cell) if status == "passed" and not hidden else ""
+    passed = status == "passed" and not hidden and not problem
+    message = public if status != "passed" else "; ".join(hidden) or problem or public
+    return _result(item, "passed" if passed else "failed", message, public, hidden,
+                   check_cell), function
+
+
+def read_architecture(item, session):
+    """What the kernel reports of the model (see :func:`~instructor.grading.values.read_model`)."""
+    return read_model(session, item.answer)
+
+
+def judge_model(item, reported, check_cell, timings=None):
+    """Judge the model exercise from the architecture the kernel ``reported``, rebuilt and
+    retrained here; ``timings`` (a record's Timings) receives the retraining's seconds."""
+    if "problem" in reported:
+        return _result(item, "failed", reported["problem"], check_cell=check_cell)
+    module = keras()
+    X, y = instructor_module("autils").load_data()
+    arguments = spec.check_call_arguments(item)
+    try:
+        model = retrain.build(reported["config"], module)
+        # The architecture first: a model the public check rejects is not worth training.
+        status, public = run_public_check(item.check_function, model, *arguments)
+        if status != "passed":
+            return _result(item, "failed", public, public, check_cell=check_cell)
+        started = time.monotonic()
+        trained = retrain.train_once(model, reported["config"], module, X, y)
+    except retrain.ArchitectureError as error:
+        return _result(item, "failed", f"the grader could not rebuild and train your "
+                                       f"architecture: {error}", check_cell=check_cell)
+    if timings is not None:
+        timings.retrain = 0.0 if trained.reused else round(time.monotonic() - started, 2)
+        timings.retrain_reused = trained.reused
+    status, public = run_public_check(item.check_function, model, *arguments)
+    hidden = hidden_checks.check_model(model, module, X, y) if status == "passed" else []
+    problem = check_cell_problem(check_cell) if status == "passed" and not hidden else ""
+    passed = status == "passed" and not hidden and not problem
+    message = public if status != "passed" else "; ".join(hidden) or problem or public
+    return _result(item, "passed" if passed else "failed", message, public, hidden, check_cell)
+
+
+def not_graded(reason, exercises=spec.EXERCISES):
+    """{exercise id: result} saying that ``exercises`` could not be graded: the status "not
+    graded", the message why."""
+    return {item.id: ExerciseResult.make(item.id, "not graded", reason) for item in exercises}
