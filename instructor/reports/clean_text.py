@@ -44,3 +44,28 @@ def clean_value(value):
     if isinstance(value, (list, tuple)):
         return [clean_value(item) for item in value]
     return value
+
+
+def one_line(text, width=None):
+    """Student text for one line of a report: cleaned (:func:`clean`), every line break shown as
+    the two characters ``\\n`` (so no name or message can begin a report line of its own), runs
+    of spaces collapsed, cut to ``width`` characters with "..." when given."""
+    text = " ".join(clean(text).replace("\n", "\\n").replace("\t", " ").split(" "))
+    text = re.sub(r" {2,}", " ", text).strip()
+    if width is not None and len(text) > width:
+        text = text[:width - 3] + "..."
+    return text
+
+
+# The characters that mean something in the middle of a Markdown line (code spans, emphasis,
+# links, tables, strikethrough); a line's start is never student text (one_line keeps it on the
+# line the report starts), so headings and list markers need no escape.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def markdown(text, width=None):
+    """Student text inside Markdown: :func:`one_line`, HTML's characters as entities (no tag a
+    viewer would render), and the characters Markdown gives a meaning within a line escaped (no
+    code span, emphasis, link or table cell can be forged)."""
+    text = one_line(text, width).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)

@@ -9,7 +9,8 @@ with different options.
 import json
 from pathlib import Path
 
-from instructor.report import write_reports
+from instructor.grading.record import SCHEMA_VERSION, Report, SubmissionRecord
+from instructor.reports import write_reports
 
 # Options that say where to put things, not how to grade: they may differ between shards.
 LOCAL_OPTIONS = ("executed_dir",)
@@ -33,6 +34,10 @@ def read_shard_report(report_dir):
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise MergeError(f"{path}: not a readable grading report ({error})") from None
+    if isinstance(document, dict) and document.get("schema_version") != SCHEMA_VERSION:
+        raise MergeError(f"{path}: written by another version of the grader (report schema "
+                         f"{document.get('schema_version', 1)}, this one reads "
+                         f"{SCHEMA_VERSION}); grade this shard again with this version")
     if not isinstance(document, dict) or not isinstance(document.get("shard"), dict):
         raise MergeError(f"{path}: this report was not graded with --shard K/N, so it cannot be "
                          f"merged; grade each part with `python -m instructor grade --shard K/N "
@@ -138,7 +143,7 @@ def _grading_options(document):
 
 def merge_reports(out_dir, report_dirs):
     """Merge the shard reports in ``report_dirs`` into ``out_dir``; returns the written paths
-    ({"json", "text", "markdown"}) and the merged records.
+    ({"json", "text", "markdown", "html"}) and the merged Report.
 
     Raises:
       MergeError: see :func:`merge_documents`; also when ``out_dir`` is one of the shard folders.
@@ -150,6 +155,8 @@ def merge_reports(out_dir, report_dirs):
                              f"to a folder of its own")
     documents = [read_shard_report(report_dir) for report_dir in report_dirs]
     merged = merge_documents(documents, [str(report_dir) for report_dir in report_dirs])
-    paths = write_reports(merged["records"], out_dir, merged["seconds"], merged["jobs"],
-                          merged["options"], extra={"shards": merged["shards"]})
-    return paths, merged["records"]
+    report = Report(graded_at=max(shard["graded_at"] or "" for shard in merged["shards"]),
+                    seconds=merged["seconds"], jobs=merged["jobs"], options=merged["options"],
+                    submissions=[SubmissionRecord.from_json(record) for record in merged["records"]],
+                    shards=merged["shards"])
+    return write_reports(report, out_dir), report
