@@ -5,32 +5,26 @@ Classroom template repository) can use as is: the notebook with every graded reg
 its placeholder and no outputs, the helper modules, the data, the images, requirements, a README,
 the nbval configuration and a CI workflow. Nothing of ``instructor/`` or ``tests/`` ships.
 """
-import copy
 import json
 import shutil
 from pathlib import Path
 
 import nbformat
 
-from instructor import (ASSET_DIRS, DATA_FILES, HELPER_FILES, NOTEBOOK_NAME, PROJECT_ROOT,
-                        SANITIZE_FILE, SOURCE_NOTEBOOK, TEMPLATES_DIR)
-from instructor.classroom import RENDERED
-from instructor.cells import (NotebookError, graded_cells, lab_metadata, read_notebook,
-                              replace_region, solution_regions)
-from instructor.lock_cells import lock_cells
+from instructor.exports.classroom import RENDERED
+from instructor.lab.cells import read_notebook, solution_regions
+from instructor.lab.files import (NOTEBOOK_NAME, PROJECT_ROOT, SOURCE_NOTEBOOK, TEMPLATES_DIR,
+                                  MissingLabFile, lab_files, lay_out)
+from instructor.transforms import STUDENT_RELEASE, apply
 
-# Files copied from the project as they are (paths relative to the project root).
-COPIED_FILES = HELPER_FILES + DATA_FILES + ("requirements.txt", SANITIZE_FILE.name)
+# The lab's files the release ships, as they are (instructor.lab.files' groups).
+SHIPPED = ("helpers", "data", "images", "requirements", "nbval")
 # Files written from instructor/templates: {path in the release: template file name}.
 TEMPLATE_FILES = {"README.md": "student_README.md",
                   "pytest.ini": "student_pytest.ini",
                   "conftest.py": "student_conftest.py",
                   ".gitignore": "student_gitignore",
                   ".github/workflows/grade.yml": "grade.yml"}
-# Notebook-level metadata that a run leaves behind: widget states hold values from the run.
-RUN_METADATA = ("widgets",)
-# Cell metadata a run or an editor leaves behind (nbclient timings, scroll state).
-CELL_RUN_METADATA = ("execution", "collapsed", "scrolled", "ExecuteTime")
 
 
 class ReleaseError(RuntimeError):
@@ -38,36 +32,15 @@ class ReleaseError(RuntimeError):
 
 
 def make_student_notebook(source):
-    """The student notebook built from the source notebook (which is left unchanged).
-
-    Every graded region is replaced by its placeholder line, ``placeholder`` is dropped from the
-    cell metadata (``exercise`` and ``role`` stay, so the grader finds the cells), and all outputs,
-    execution counts and run metadata are cleared. Every cell but the solution cells is locked
-    (read-only and undeletable in JupyterLab and Notebook 7; the rule is in
-    :mod:`instructor.lock_cells`).
+    """The student notebook built from the source notebook (which is left unchanged): the steps
+    of :data:`instructor.transforms.STUDENT_RELEASE` (outputs and run metadata cleared, every
+    graded region replaced by its placeholder, every cell but the solution cells locked).
 
     Raises:
-      NotebookError: a solution cell has no placeholder or no single START/END region.
+      NotebookError: a solution cell has no placeholder or no single START/END region, or an
+        exercise of the spec lacks its cells.
     """
-    student = copy.deepcopy(source)
-    for exercise, (index, cell) in graded_cells(student, "solution").items():
-        info = lab_metadata(cell)
-        placeholder = info.get("placeholder")
-        if not isinstance(placeholder, str) or not placeholder.strip():
-            raise NotebookError(f"solution cell {index} ({exercise}) has no metadata.lab.placeholder")
-        cell.source = replace_region(cell.source, [placeholder], f"solution cell {index} ({exercise})")
-        info.pop("placeholder")
-    for cell in student.cells:
-        for key in CELL_RUN_METADATA:
-            cell.metadata.pop(key, None)
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-        # Markdown attachments are part of the text; code cells never carry any.
-    for key in RUN_METADATA:
-        student.metadata.pop(key, None)
-    lock_cells(student)  # check cells, setup, demos and text read-only; solution cells editable
-    return student
+    return apply(source, STUDENT_RELEASE)
 
 
 def hint_revealed_lines(source):
@@ -155,10 +128,12 @@ def write_release(out_dir, force=False, source_path=SOURCE_NOTEBOOK):
     """
     out_dir = Path(out_dir)
     check_output_folder(out_dir, force)
-    missing = [name for name in COPIED_FILES if not (PROJECT_ROOT / name).is_file()]
-    missing += [name for name in ASSET_DIRS if not (PROJECT_ROOT / name).is_dir()]
-    missing += [f"instructor/templates/{name}" for name in TEMPLATE_FILES.values()
-                if not (TEMPLATES_DIR / name).is_file()]
+    missing = [f"instructor/templates/{name}" for name in TEMPLATE_FILES.values()
+               if not (TEMPLATES_DIR / name).is_file()]
+    try:
+        lab_files(*SHIPPED)
+    except MissingLabFile as error:
+        missing.append(str(error))
     if missing:
         raise ReleaseError(f"cannot release: missing from the project: {', '.join(missing)}")
 
@@ -169,29 +144,13 @@ def write_release(out_dir, force=False, source_path=SOURCE_NOTEBOOK):
         raise ReleaseError(f"refusing to release: solution lines found outside the hints: {leaks}")
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
     nbformat.write(student, out_dir / NOTEBOOK_NAME)
-    written.append(NOTEBOOK_NAME)
-    for name in COPIED_FILES:
-        _copy_file(PROJECT_ROOT / name, out_dir / name)
-        written.append(name)
-    for name in ASSET_DIRS:
-        if (out_dir / name).exists():
-            shutil.rmtree(out_dir / name)
-        shutil.copytree(PROJECT_ROOT / name, out_dir / name,
-                        ignore=shutil.ignore_patterns("__pycache__", ".*"))
-        written.extend(str(p.relative_to(out_dir)) for p in sorted((out_dir / name).rglob("*"))
-                       if p.is_file())
+    written = [NOTEBOOK_NAME] + lay_out(out_dir, *SHIPPED)
     for name, template in TEMPLATE_FILES.items():
+        (out_dir / name).parent.mkdir(parents=True, exist_ok=True)
         if name in RENDERED:  # the CI workflow and the conftest carry facts of the lab spec
-            (out_dir / name).parent.mkdir(parents=True, exist_ok=True)
             (out_dir / name).write_text(RENDERED[name](), encoding="utf-8")
         else:
-            _copy_file(TEMPLATES_DIR / template, out_dir / name)
+            shutil.copyfile(TEMPLATES_DIR / template, out_dir / name)
         written.append(name)
     return written
-
-
-def _copy_file(source, target):
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)

@@ -8,7 +8,8 @@ points: they come from the spec.
 """
 import json
 
-from instructor import TEMPLATES_DIR, spec
+from instructor.lab import spec
+from instructor.lab.files import TEMPLATES_DIR
 
 RESULTS_FILE = ".lab-results.json"
 GATE_STEP_ID = "nbval"

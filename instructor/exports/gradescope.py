@@ -12,34 +12,31 @@ from pathlib import Path
 
 import nbformat
 
-from instructor import (ASSET_DIRS, DATA_FILES, HELPER_FILES, NOTEBOOK_NAME, PACKAGE_DIR,
-                        PROJECT_ROOT, SANITIZE_FILE, SOURCE_NOTEBOOK, TEMPLATES_DIR)
-from instructor.cells import read_notebook
+from instructor.exports.release import ReleaseError, make_student_notebook
+from instructor.lab.cells import read_notebook
+from instructor.lab.files import (NOTEBOOK_NAME, PACKAGE_DIR, PROJECT_ROOT, SOURCE_NOTEBOOK,
+                                  TEMPLATES_DIR, MissingLabFile, lab_files)
 
 SCRIPTS = ("setup.sh", "run_autograder")  # at the zip's root, executable
-PROJECT_FILES = HELPER_FILES + DATA_FILES + ("requirements.txt", SANITIZE_FILE.name)
+SHIPPED = ("helpers", "data", "images", "requirements", "nbval")  # instructor.lab.files' groups
 
 
-class ExportError(RuntimeError):
+class ExportError(ReleaseError):
     """The zip cannot be written (bad path, a file missing from the project)."""
 
 
 def autograder_files():
     """{name in the zip: bytes} for everything the autograder needs."""
-    from instructor.release import make_student_notebook
-
-    missing = [name for name in PROJECT_FILES if not (PROJECT_ROOT / name).is_file()]
-    missing += [f"instructor/templates/gradescope/{name}" for name in SCRIPTS
-                if not (TEMPLATES_DIR / "gradescope" / name).is_file()]
+    missing = [f"instructor/templates/gradescope/{name}" for name in SCRIPTS
+               if not (TEMPLATES_DIR / "gradescope" / name).is_file()]
+    try:
+        shipped = lab_files(*SHIPPED)
+    except MissingLabFile as error:
+        missing.append(str(error))
     if missing:
         raise ExportError(f"cannot export: missing from the project: {', '.join(missing)}")
     files = {name: (TEMPLATES_DIR / "gradescope" / name).read_bytes() for name in SCRIPTS}
-    for name in PROJECT_FILES:
-        files[name] = (PROJECT_ROOT / name).read_bytes()
-    for folder in ASSET_DIRS:
-        for path in sorted((PROJECT_ROOT / folder).rglob("*")):
-            if path.is_file() and not _skipped(path):
-                files[path.relative_to(PROJECT_ROOT).as_posix()] = path.read_bytes()
+    files.update({name: path.read_bytes() for name, path in shipped.items()})
     for path in sorted(PACKAGE_DIR.rglob("*")):
         if path.is_file() and not _skipped(path):
             files[path.relative_to(PROJECT_ROOT).as_posix()] = path.read_bytes()
