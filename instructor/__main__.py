@@ -1,14 +1,14 @@
 """Command line: ``python -m instructor COMMAND``.
 
 - ``release OUT_DIR``: the student folder (no solutions, locked cells, CI workflow).
-- ``grade PATH... [--report-dir DIR] [--feedback-dir DIR] [--shard K/N] [--no-sandbox]``: grade
-  submitted notebooks, each in its own sandboxed kernel.
+- ``grade PATH... [--report-dir DIR] [--feedback-dir DIR] [--shard K/N] [--run-as USER]
+  [--no-sandbox]``: grade submitted notebooks, each in its own isolated kernel.
 - ``merge-reports OUT_DIR REPORT_DIR...``: one report from the reports of ``grade --shard`` runs.
 - ``export-gradescope OUT.zip``: a Gradescope autograder.
 - ``export-nbgrader OUT``: an nbgrader course folder.
 
-Exit codes: 0 success (every submission passed); 1 some submission failed, was tampered with or
-could not be graded; 2 bad command line or input (the message says what is wrong).
+Exit codes: 0 success (every submission passed); 1 some submission failed or could not be
+graded; 2 bad command line or input (the message says what is wrong).
 """
 import argparse
 import os
@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from instructor.cells import NotebookError
+from instructor.lab.cells import NotebookError
 
 
 def main(argv=None):
@@ -60,10 +60,22 @@ def main(argv=None):
     grade.add_argument("--disk-limit", type=int, default=1000,
                        help="MB of disk the files in a submission's work folder may take "
                             "(default: %(default)s)")
-    grade.add_argument("--no-sandbox", action="store_true",
-                       help="grade where the bubblewrap sandbox cannot start (macOS, Windows, no "
-                            "user namespaces): student code then runs with your rights, so do it "
-                            "only in a throwaway VM or container; records say \"sandboxed\": false")
+    grade.add_argument("--deadline", type=float, default=900.0,
+                       help="seconds the whole grading of one submission may take (default: "
+                            "%(default)s)")
+    grade.add_argument("--grader-memory-limit", type=int, default=3000,
+                       help="MB the grading process of one submission may use, besides its kernel "
+                            "(default: %(default)s)")
+    isolation = grade.add_mutually_exclusive_group()
+    isolation.add_argument("--run-as", default="", metavar="USER",
+                           help="run each kernel as this unprivileged user instead of in the "
+                                "sandbox (the grader must run as root: for machines without user "
+                                "namespaces, such as Gradescope's containers)")
+    isolation.add_argument("--no-sandbox", action="store_true",
+                           help="grade where no isolation can start (macOS, Windows, no user "
+                                "namespaces, not root): student code then runs with your rights, "
+                                "so do it only in a throwaway VM or container; records say "
+                                "\"isolation\": \"none\"")
     grade.add_argument("--stop-after-checks", action="store_true",
                        help="run each notebook only up to its last check cell and grade the "
                             "state there (the state the student's own checks saw): about half "
@@ -116,9 +128,9 @@ def main(argv=None):
 
 
 def _release(args):
-    from instructor.release import ReleaseError, hint_revealed_lines, write_release
-    from instructor import SOURCE_NOTEBOOK
-    from instructor.cells import read_notebook
+    from instructor.exports.release import ReleaseError, hint_revealed_lines, write_release
+    from instructor.lab.cells import read_notebook
+    from instructor.lab.files import SOURCE_NOTEBOOK
 
     try:
         written = write_release(args.out_dir, force=args.force)
@@ -136,8 +148,8 @@ def _release(args):
 
 
 def _export_nbgrader(args):
-    from instructor.nbgrader_export import ASSIGNMENT, write_course
-    from instructor.release import ReleaseError
+    from instructor.exports.nbgrader import ASSIGNMENT, write_course
+    from instructor.exports.release import ReleaseError
 
     try:
         written = write_course(args.out_dir, force=args.force)
@@ -152,23 +164,36 @@ def _export_nbgrader(args):
 
 
 def _grade(args, parser):
-    from instructor.grade import GradeOptions, grade_all, options_dict
-    from instructor.report import format_text, write_reports
-    from instructor.submissions import SubmissionPathError, find_submissions
-
-    from instructor.sandbox import SandboxUnavailable, require
+    from instructor.engine.sandbox import SandboxUnavailable
+    from instructor.engine.unprivileged import UserUnavailable
+    from instructor.grading.grade import isolation_for
+    from instructor.grading.options import GradeOptions, options_dict
+    from instructor.grading.pool import grade_all
+    from instructor.grading.record import Report
+    from instructor.grading.submissions import SubmissionPathError, find_submissions
+    from instructor.reports import write_reports
+    from instructor.reports.clean_text import one_line
+    from instructor.reports.text import format_text, status_text
 
     if args.jobs < 1 or args.cell_timeout <= 0 or args.memory_limit < 500 or args.cpu_limit <= 0 \
-            or args.disk_limit < 10:
-        parser.error("--jobs must be at least 1, --cell-timeout and --cpu-limit positive, "
-                     "--memory-limit at least 500 (MB; TensorFlow alone needs about 500), and "
-                     "--disk-limit at least 10 (MB; the lab's data and helpers take 3)")
-    if not args.no_sandbox:
-        try:
-            require()  # before any work: the instructor decides, not a fallback
-        except SandboxUnavailable as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+            or args.disk_limit < 10 or args.deadline <= 0 or args.grader_memory_limit < 1000:
+        parser.error("--jobs must be at least 1, --cell-timeout, --cpu-limit and --deadline "
+                     "positive, --memory-limit at least 500 (MB; TensorFlow alone needs about "
+                     "500), --grader-memory-limit at least 1000 (MB; the grader retrains the "
+                     "model) and --disk-limit at least 10 (MB; the lab's data and helpers take 3)")
+    isolation = "none" if args.no_sandbox else "user" if args.run_as else "sandbox"
+    options = GradeOptions(cell_timeout=args.cell_timeout, memory_limit_mb=args.memory_limit,
+                           cpu_limit_seconds=args.cpu_limit, disk_limit_mb=args.disk_limit,
+                           deadline_seconds=args.deadline,
+                           grader_memory_mb=args.grader_memory_limit,
+                           executed_dir=str(args.keep_executed or ""),
+                           kernel_threads=max(0, args.kernel_threads), isolation=isolation,
+                           run_as=args.run_as, stop_after_checks=args.stop_after_checks)
+    try:
+        isolation_for(options)  # before any work: the instructor decides, not a fallback
+    except (SandboxUnavailable, UserUnavailable) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     try:
         submissions = find_submissions(args.paths)
         shard = _shard(args, submissions)
@@ -177,37 +202,31 @@ def _grade(args, parser):
         return 2
     if shard:
         submissions = shard["selected"]
-    options = GradeOptions(cell_timeout=args.cell_timeout, memory_limit_mb=args.memory_limit,
-                           cpu_limit_seconds=args.cpu_limit, disk_limit_mb=args.disk_limit,
-                           executed_dir=str(args.keep_executed or ""),
-                           kernel_threads=max(0, args.kernel_threads),
-                           sandbox=not args.no_sandbox, stop_after_checks=args.stop_after_checks)
     jobs = min(args.jobs, len(submissions))
     if args.no_sandbox:
-        print("warning: --no-sandbox: not sandboxed; student code runs with your rights",
+        print("warning: --no-sandbox: not isolated; student code runs with your rights",
               file=sys.stderr, flush=True)
     print(f"Grading {len(submissions)} submission(s) with {jobs} job(s)"
-          f"{'' if options.sandbox else ', not sandboxed'}...", flush=True)
-    from instructor.clean_text import clean
-
+          f"{'' if isolation == 'sandbox' else ', isolation: ' + options.describe_isolation()}...",
+          flush=True)
     started = time.monotonic()
     records = grade_all(submissions, options, jobs,
-                        progress=lambda r: print(f"  {clean(r['name'])}: {r['status']}, "
-                                                 f"{r['score']}/{r['max_score']} "
-                                                 f"({r.get('timings', {}).get('total', 0):.1f} s)",
-                                                 flush=True))
-    seconds = time.monotonic() - started
+                        progress=lambda r: print(f"  {one_line(r.name, 60)}: {status_text(r)}, "
+                                                 f"{r.score}/{r.max_score} "
+                                                 f"({r.timings.total:.1f} s)", flush=True))
+    report = Report(time.strftime("%Y-%m-%dT%H:%M:%S%z"), time.monotonic() - started, jobs,
+                    options_dict(options), records,
+                    shard=shard["description"] if shard else None)
     print()
-    print(format_text(records, seconds, jobs), end="")
+    print(format_text(report), end="")
     if args.report_dir:
-        paths = write_reports(records, args.report_dir, seconds, jobs, options_dict(options),
-                              extra={"shard": shard["description"]} if shard else None)
+        paths = write_reports(report, args.report_dir)
         print(f"\nReports: {', '.join(str(p) for p in paths.values())}")
     if args.feedback_dir:
-        from instructor.feedback import write_feedback
+        from instructor.reports.feedback import write_feedback
         print(f"Feedback: {len(write_feedback(records, args.feedback_dir))} files in "
               f"{args.feedback_dir}")
-    return 0 if all(record["status"] == "passed" for record in records) else 1
+    return 0 if all(record.status == "passed" for record in records) else 1
 
 
 def _shard(args, submissions):
@@ -215,7 +234,7 @@ def _shard(args, submissions):
     Raises ValueError (ShardError) for a bad K/N, or when there is no --report-dir to merge."""
     if args.shard is None:
         return None
-    from instructor.shards import ShardError, parse_shard, select_shard, shard_description
+    from instructor.reports.shards import ShardError, parse_shard, select_shard, shard_description
     index, count = parse_shard(args.shard)
     if args.report_dir is None:
         raise ShardError("--shard needs --report-dir: merge-reports merges the shards' report "
@@ -227,21 +246,21 @@ def _shard(args, submissions):
 
 
 def _merge_reports(args):
-    from instructor.merge import MergeError, merge_reports
+    from instructor.reports.merge import MergeError, merge_reports
 
     try:
-        paths, records = merge_reports(args.out_dir, args.report_dirs)
+        paths, report = merge_reports(args.out_dir, args.report_dirs)
     except MergeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(paths["text"].read_text(encoding="utf-8"), end="")
     print(f"\nMerged {len(args.report_dirs)} shard report(s): "
           f"{', '.join(str(p) for p in paths.values())}")
-    return 0 if all(record["status"] == "passed" for record in records) else 1
+    return 0 if all(record.status == "passed" for record in report.submissions) else 1
 
 
 def _export_gradescope(args):
-    from instructor.gradescope_export import ExportError, write_autograder_zip
+    from instructor.exports.gradescope import ExportError, write_autograder_zip
 
     try:
         names = write_autograder_zip(args.out_zip, force=args.force)

@@ -4,7 +4,7 @@ Run after editing ``lab2_multiclass.ipynb`` (the stored outputs are what nbval c
 
     python tools/refresh_outputs.py [NOTEBOOK]
 
-The notebook runs through the project's one kernel runner (``instructor.kernel_run``, without
+The notebook runs through the project's one kernel runner (``instructor.engine.kernel``, without
 the grader's sandbox: this is the instructor's own notebook). Its kernel runs with
 ``capture_fd_output=False``, as under pytest, so any C-level log lines (TensorFlow writes some to
 the process's stderr) are not stored: nbval's kernel would not see them and would report them as
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_PATH = ROOT / "lab2_multiclass.ipynb"
 sys.path.insert(0, str(ROOT))  # the instructor package, when run as a script from anywhere
 
-from instructor.kernel_run import execute_notebook  # noqa: E402
+from instructor.engine.kernel import execute_notebook  # noqa: E402
 
 
 def refresh(path):
