@@ -16,8 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-from instructor.lab.cells import NotebookError
-
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
@@ -112,6 +110,9 @@ def main(argv=None):
                           help="write into a non-empty folder, overwriting the export's files")
 
     args = parser.parse_args(argv)
+    if args.command == "grade":  # the supervisor imports no notebook machinery (pool.py)
+        return _grade(args, parser)
+    from instructor.lab.cells import NotebookError
     try:
         if args.command == "release":
             return _release(args)
@@ -119,9 +120,7 @@ def main(argv=None):
             return _merge_reports(args)
         if args.command == "export-gradescope":
             return _export_gradescope(args)
-        if args.command == "export-nbgrader":
-            return _export_nbgrader(args)
-        return _grade(args, parser)
+        return _export_nbgrader(args)
     except NotebookError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -166,8 +165,7 @@ def _export_nbgrader(args):
 def _grade(args, parser):
     from instructor.engine.sandbox import SandboxUnavailable
     from instructor.engine.unprivileged import UserUnavailable
-    from instructor.grading.grade import isolation_for
-    from instructor.grading.options import GradeOptions, options_dict
+    from instructor.grading.options import GradeOptions, isolation_for, options_dict
     from instructor.grading.pool import grade_all
     from instructor.grading.record import Report
     from instructor.grading.submissions import SubmissionPathError, find_submissions

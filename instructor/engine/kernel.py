@@ -281,29 +281,30 @@ class KernelSession:
         outcome.dropped_output = dropped
         return outcome
 
-    def _execute_cell(self, cell, index, started, **options):
-        """Execute one cell; its CellResult (never raises for the cell's own failures)."""
+    def _execute_cell(self, cell, index, started, where=None, **options):
+        """Execute one cell; its CellResult (never raises for the cell's own failures).
+        ``where`` names the cell in messages (default: "cell INDEX")."""
+        where = where or f"cell {index}"
         try:
             self.client.execute_cell(cell, index, **options)
         except DeadKernelError:
             seconds = round(time.monotonic() - started, 2)
             if self.watchdog.exceeded:
                 return CellResult(index, "killed", seconds,
-                                  f"{self.watchdog.exceeded} in cell {index}: the kernel was stopped")
-            return CellResult(index, "killed", seconds, f"the kernel died in cell {index}")
+                                  f"{self.watchdog.exceeded} in {where}: the kernel was stopped")
+            return CellResult(index, "killed", seconds, f"the kernel died in {where}")
         except CellTimeoutError as error:  # only when an interrupt is not possible
             return CellResult(index, "timeout", round(time.monotonic() - started, 2), str(error))
         except Exception as error:
             if not unreadable_message(error):
                 raise
             return CellResult(index, "unreadable", round(time.monotonic() - started, 2),
-                              unreadable_text(error, f"cell {index}" if index >= 0 else
-                                              "the grader's own cell"))
+                              unreadable_text(error, where))
         seconds = round(time.monotonic() - started, 2)
         reply = (self._replies.pop(id(cell), None) or {}).get("content", {})
         if reply.get("ename") == "CellTimeoutError":
             return CellResult(index, "timeout", seconds,
-                              f"cell {index} ran longer than {self.client.timeout} s and was "
+                              f"{where} ran longer than {self.client.timeout} s and was "
                               f"interrupted")
         if reply.get("status") == "error":
             return CellResult(index, "error", seconds, f"{reply.get('ename')}: {reply.get('evalue')}")
@@ -326,7 +327,8 @@ class KernelSession:
         except (CellTimeoutError, DeadKernelError):
             if self.watchdog.exceeded:
                 outcome.status = "killed"
-                outcome.error = (f"{self.watchdog.exceeded} in cell {outcome.index} (interrupted "
+                where = f"cell {outcome.index}" if outcome.index >= 0 else "the grader's own cell"
+                outcome.error = (f"{self.watchdog.exceeded} in {where} (interrupted "
                                  f"after {saved} s first): the kernel was stopped")
             else:
                 outcome.error += "; the kernel did not recover from the interrupt and was stopped"
@@ -354,7 +356,8 @@ class KernelSession:
         self.client.keep_only = (mime, limit)
         started = time.monotonic()
         try:
-            outcome = self._execute_cell(cell, index, started, store_history=False)
+            outcome = self._execute_cell(cell, index, started, where="the grader's own cell",
+                                         store_history=False)
         finally:
             self.client.keep_only = None
             self.client.timeout = saved

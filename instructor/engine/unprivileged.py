@@ -12,6 +12,7 @@ isolation for those).
 
 Nothing here knows about the lab.
 """
+import functools
 import os
 import pwd
 import shutil
@@ -74,8 +75,10 @@ class UnprivilegedUser:
         os.chmod(path, 0o700)
 
 
+@functools.lru_cache(maxsize=None)
 def lookup(name):
-    """The :class:`UnprivilegedUser` called ``name``.
+    """The :class:`UnprivilegedUser` called ``name`` (checked once per process: the check runs
+    the grader's Python as that user).
 
     Raises:
       UserUnavailable: this process is not root, the user does not exist or is root, setpriv

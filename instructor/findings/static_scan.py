@@ -29,6 +29,9 @@ HOOKS = {"addaudithook", "settrace", "setprofile", "set_custom_exc", "register_m
          "set_hook", "setswitchinterval"}
 HOOK_ATTRIBUTES = {"input_transformers_post", "input_transformers_cleanup", "ast_transformers",
                    "displayhook", "excepthook", "breakpointhook", "meta_path", "path_hooks"}
+# IPython's lists of code transformers: a notebook has no honest use for even reading them.
+TRANSFORMER_ATTRIBUTES = {"input_transformers_post", "input_transformers_cleanup",
+                          "ast_transformers"}
 # Calls and attributes that reach the interpreter's own state.
 INTROSPECTION_CALLS = {"get_objects", "get_referrers", "get_referents", "_getframe",
                        "currentframe", "getouterframes", "stack", "_current_frames",
@@ -208,6 +211,8 @@ class _Scanner(ast.NodeVisitor):
                 verb = "deletes" if isinstance(node.ctx, ast.Del) else "assigns"
                 kind = "check_redefined" if node.attr in CHECK_NAMES else "monkeypatch"
                 self._add(kind, f"{verb} {target}.{node.attr}")
+        elif node.attr in TRANSFORMER_ATTRIBUTES:  # read to be appended to, maybe by an alias
+            self._add("hook_installed", f"reaches IPython's {node.attr}")
         elif node.attr in INTROSPECTION_ATTRIBUTES and node.attr.startswith(("f_", "tb_", "gi_",
                                                                               "cr_")):
             self._add("introspection", f"reads .{node.attr}")

@@ -23,7 +23,7 @@ import threading
 import time
 
 from instructor.grading import hidden_checks, retrain
-from instructor.grading.record import ExerciseResult
+from instructor.grading.record import ExerciseResult, not_graded  # noqa: F401  (re-exported)
 from instructor.grading.values import ChannelError, RemoteFunction, read_model
 from instructor.lab import spec
 from instructor.lab.files import instructor_module
@@ -161,9 +161,3 @@ def judge_model(item, reported, check_cell, timings=None):
     passed = status == "passed" and not hidden and not problem
     message = public if status != "passed" else "; ".join(hidden) or problem or public
     return _result(item, "passed" if passed else "failed", message, public, hidden, check_cell)
-
-
-def not_graded(reason, exercises=spec.EXERCISES):
-    """{exercise id: result} saying that ``exercises`` could not be graded: the status "not
-    graded", the message why."""
-    return {item.id: ExerciseResult.make(item.id, "not graded", reason) for item in exercises}

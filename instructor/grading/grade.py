@@ -25,27 +25,18 @@ import nbformat
 
 from instructor.engine.kernel import KernelSession
 from instructor.engine.limits import LimitExceeded, check_size, json_depth
-from instructor.engine.sandbox import make as make_sandbox
-from instructor.engine.unprivileged import lookup as lookup_user
 from instructor.findings import check_cells, files, outputs, static_scan
 from instructor.findings.registry import finding
 from instructor.grading import exercises, hidden_checks
 from instructor.grading.options import (MAX_CELLS, MAX_JSON_DEPTH, MAX_NOTEBOOK_BYTES,
                                         MAX_SOURCE_CHARACTERS)
+from instructor.grading.options import isolation_for
 from instructor.grading.record import CellError, SubmissionRecord, file_stem
+from instructor.grading.record import error_record as record_for_error
 from instructor.grading.values import ChannelError
 from instructor.lab import spec
 from instructor.lab.cells import NotebookError, first_line, graded_cells, notebook_from_text, read_notebook
 from instructor.lab.files import SOURCE_NOTEBOOK, lay_out
-
-
-def isolation_for(options):
-    """The isolation object a KernelSession takes for ``options.isolation``."""
-    if options.isolation == "sandbox":
-        return make_sandbox()
-    if options.isolation == "user":
-        return lookup_user(options.run_as)
-    return None
 
 
 def grade_submission(submission, options, secret):
@@ -231,10 +222,5 @@ def grade_safely(submission, options, secret):
 
 def error_record(submission, options, status, message, details="", refused=""):
     """The record of a submission that could not be graded at all."""
-    record = SubmissionRecord(submission.name, str(submission.notebook),
-                              str(submission.folder) if submission.folder else None,
-                              isolation=options.describe_isolation(), refused=refused)
-    record.exercises = exercises.not_graded(f"{status}: {message}")
-    record.errors.append(CellError(None, status, message, traceback=details))
-    return record.finish("error")
-
+    return record_for_error(submission, options.describe_isolation(), status, message, details,
+                            refused)

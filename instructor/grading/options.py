@@ -63,3 +63,19 @@ class GradeOptions:
 def options_dict(options):
     """The options as report.json stores them."""
     return asdict(options)
+
+
+def isolation_for(options):
+    """The isolation object a KernelSession takes for ``options.isolation``: a Sandbox, an
+    UnprivilegedUser or None.
+
+    Raises:
+      SandboxUnavailable, UserUnavailable: it cannot start here (the message says why).
+    """
+    if options.isolation == "sandbox":
+        from instructor.engine.sandbox import make
+        return make()
+    if options.isolation == "user":
+        from instructor.engine.unprivileged import lookup
+        return lookup(options.run_as)
+    return None

@@ -17,17 +17,21 @@ import multiprocessing
 import os
 import secrets
 import signal
+import sys
 import time
 from dataclasses import replace
 from multiprocessing.connection import wait
 
 import psutil
 
-from instructor.grading.grade import error_record, grade_safely, isolation_for
-from instructor.grading.record import SubmissionRecord
+from instructor.grading.options import isolation_for
+from instructor.grading.record import SubmissionRecord, error_record
 
 SECRET_VARIABLE = "LAB_GRADER_SECRET"
 POLL_SECONDS = 0.2
+# How long a new grading process may take to start and import the grader (about 3 s; a minute on
+# a machine thrashing under other work) before the submission it was sent is given up.
+STARTUP_SECONDS = 300
 
 
 def grading_secret():
@@ -37,13 +41,13 @@ def grading_secret():
     return value.encode("utf-8") if value else secrets.token_bytes(32)
 
 
-def grade_all(submissions, options, jobs=None, progress=None, grade_one=grade_safely):
+def grade_all(submissions, options, jobs=None, progress=None, grade_one=None):
     """Grade every submission, ``jobs`` at a time (default: one per CPU core); returns the
     records (SubmissionRecord) in the order of ``submissions``.
 
     ``grade_one(submission, options, secret)`` grades one submission in a grading process and
-    returns its record (tests replace it: a module-level function, so that the process can
-    import it). ``progress`` is called with each record as it completes.
+    returns its record; None is the grader's own (tests replace it: a module-level function, so
+    that the process can import it). ``progress`` is called with each record as it completes.
 
     Raises:
       SandboxUnavailable, UserUnavailable: the isolation the options ask for cannot start here
@@ -86,7 +90,7 @@ class _Worker:
     def __init__(self, options, secret, grade_one):
         self.options, self.secret, self.grade_one = options, secret, grade_one
         self.process = self.connection = None
-        self.submission, self.position, self.started = None, None, 0.0
+        self.submission, self.position, self.started, self.sent = None, None, None, 0.0
 
     @property
     def busy(self):
@@ -95,7 +99,10 @@ class _Worker:
     def start(self, position, submission):
         if self.process is None or not self.process.is_alive():
             self._spawn()
-        self.position, self.submission, self.started = position, submission, time.monotonic()
+        # The deadline runs from the moment the grading process has the submission (its own
+        # start, imports included, is not the submission's time); until then, STARTUP_SECONDS.
+        self.position, self.submission, self.started = position, submission, None
+        self.sent = time.monotonic()
         self.connection.send(submission)
 
     def _spawn(self):
@@ -112,19 +119,27 @@ class _Worker:
         its process died; else None."""
         if self.connection in ready:
             try:
-                return SubmissionRecord.from_json(self.connection.recv())
+                kind, content = self.connection.recv()
             except (EOFError, OSError):
                 return self._lost(self._death())
+            if kind == "started":
+                self.started = time.monotonic()
+                return None
+            return SubmissionRecord.from_json(content)
         limit = self._limit_passed()
         if limit:
             self._kill()
-            return error_record(self.submission, self.options, "refused",
+            return error_record(self.submission, self.options.describe_isolation(), "refused",
                                 f"{limit}: its grading was stopped", refused=limit)
         if not self.process.is_alive():
             return self._lost(self._death())
         return None
 
     def _limit_passed(self):
+        if self.started is None:
+            if time.monotonic() - self.sent > STARTUP_SECONDS:
+                return f"the grading process did not start within {STARTUP_SECONDS} s"
+            return ""
         elapsed = time.monotonic() - self.started
         if elapsed > self.options.deadline_seconds:
             return (f"the grading took longer than the deadline of "
@@ -146,7 +161,7 @@ class _Worker:
 
     def _lost(self, how):
         self._kill()
-        return error_record(self.submission, self.options, "grader error",
+        return error_record(self.submission, self.options.describe_isolation(), "grader error",
                             f"the grading process {how} while grading this submission; the other "
                             f"submissions were not affected")
 
@@ -187,12 +202,21 @@ class _Worker:
 
 def _serve(connection, options, secret, grade_one):
     """A grading process: grade each submission it is sent, send its record back as plain data;
-    None ends it."""
+    None ends it. ``grade_one`` None: the grader's own (imported here, in the grading process:
+    the supervisor never imports the kernel machinery, and starts its workers sooner)."""
+    if grade_one is None:
+        from instructor.grading.grade import grade_safely as grade_one
     while True:
         try:
             submission = connection.recv()
         except EOFError:
             return
         if submission is None:
-            return
-        connection.send(grade_one(submission, options, secret).to_json())
+            # Every record is sent: end now, without the interpreter's teardown (TensorFlow's
+            # threads make it take seconds, and nothing is left to flush).
+            connection.close()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
+        connection.send(("started", None))
+        connection.send(("record", grade_one(submission, options, secret).to_json()))

@@ -176,3 +176,20 @@ def file_stem(name, taken, limit=80):
 def schema():
     """The JSON Schema of ``report.json`` (a dict)."""
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def not_graded(reason, exercises=spec.EXERCISES):
+    """{exercise id: result} saying that ``exercises`` could not be graded: the status "not
+    graded", the message why."""
+    return {item.id: ExerciseResult.make(item.id, "not graded", reason) for item in exercises}
+
+
+def error_record(submission, isolation, status, message, details="", refused=""):
+    """The record of a submission that could not be graded at all (``isolation``: what the
+    options describe, e.g. "sandbox")."""
+    record = SubmissionRecord(submission.name, str(submission.notebook),
+                              str(submission.folder) if submission.folder else None,
+                              isolation=isolation, refused=refused)
+    record.exercises = not_graded(f"{status}: {message}")
+    record.errors.append(CellError(None, status, message, traceback=details))
+    return record.finish("error")

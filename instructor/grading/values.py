@@ -303,15 +303,16 @@ class RemoteFunction:
 
     def __call__(self, *arguments):
         if self.timed_out:
-            raise TimeoutError(f"an earlier call took longer than {CALL_SECONDS} s and was "
-                               f"stopped; the grader made no further calls")
+            raise_as_students(TimeoutError(f"an earlier call took longer than {CALL_SECONDS} s "
+                                           f"and was stopped; the grader made no further calls"))
         self.calls += 1
         result = self.session.execute(call_code(self.__name__, arguments), CALL_SECONDS, MIME,
                                       MAX_REPLY)
         self.seconds += result.seconds
         if result.status == "timeout" and self.session.alive:
             self.timed_out = True
-            raise TimeoutError(f"the call took longer than {CALL_SECONDS} s and was stopped")
+            raise_as_students(TimeoutError(f"the call took longer than {CALL_SECONDS} s and was "
+                                           f"stopped"))
         reply = answer(result)
         after = reply.get("after", [])
         if not isinstance(after, list) or len(after) != len(arguments):
@@ -325,7 +326,8 @@ class RemoteFunction:
         if "raised" in reply:
             if reply["raised"][:1] == ["KeyboardInterrupt"]:
                 self.timed_out = True
-                raise TimeoutError(f"the call took longer than {CALL_SECONDS} s and was stopped")
+                raise_as_students(TimeoutError(f"the call took longer than {CALL_SECONDS} s and "
+                                               f"was stopped"))
             raise_as_students(exception(reply["raised"]))
         if "returned" not in reply:
             raise ChannelError("the kernel's answer holds neither a result nor an exception",
