@@ -27,7 +27,9 @@ contains them, so that the copy can be brought up to date. Timings print, nothin
 the targets column says what the lab aims for on a 2-core machine.
 """
 import argparse
+import contextlib
 import hashlib
+import io
 import json
 import os
 import re
@@ -64,17 +66,8 @@ TRAINING_CODE = """
 model.compile(
     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     optimizer=keras.optimizers.Adam(learning_rate=0.001),
-    steps_per_execution=157,
 )
-
-
-def print_loss(epoch, logs):
-    if epoch == 0 or (epoch + 1) % 10 == 0:
-        print(f"epoch {epoch + 1:2d}: loss {logs['loss']:.4f}")
-
-
-history = model.fit(X, y, epochs=40, verbose=0,
-                    callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=print_loss)])
+history = fit_model(model, X, y, epochs=40)
 """
 
 IMPORT_CODE = ("import time; start = time.perf_counter(); import {module}; "
@@ -92,13 +85,15 @@ def worker_keras():
     from keras import Sequential
     from keras.layers import Dense
 
-    from autils import load_data
+    from autils import fit_model, load_data
 
     X, y = load_data()
-    scope = {"keras": keras, "Sequential": Sequential, "Dense": Dense, "X": X, "y": y}
+    scope = {"keras": keras, "Sequential": Sequential, "Dense": Dense, "X": X, "y": y,
+             "fit_model": fit_model}
     exec(MODEL_CODE, scope)
     start = time.perf_counter()
-    exec(TRAINING_CODE, scope)  # compile + fit; compile only records its arguments
+    with contextlib.redirect_stdout(io.StringIO()):  # fit_model prints its log
+        exec(TRAINING_CODE, scope)  # compile + fit; compile only records its arguments
     seconds = time.perf_counter() - start
     model, history = scope["model"], scope["history"]
     weights = model.get_weights()
@@ -177,17 +172,15 @@ def worker_runner_notebook(mode):
     so operating-system accounting of children would miss them)."""
     sys.path.insert(0, str(ROOT))
     import nbformat
-    from instructor import ASSET_DIRS, DATA_FILES, HELPER_FILES
-    from instructor.kernel_run import run_notebook
+    from instructor.engine import sandbox
+    from instructor.engine.kernel import run_notebook
+    from instructor.lab.files import lay_out
 
     with tempfile.TemporaryDirectory(prefix="bench-runner-") as workdir:
-        for name in HELPER_FILES + DATA_FILES:
-            (Path(workdir) / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(ROOT / name, Path(workdir) / name)
-        for name in ASSET_DIRS:
-            shutil.copytree(ROOT / name, Path(workdir) / name)
+        lay_out(workdir, "helpers", "data", "images")
         notebook = nbformat.read(NOTEBOOK, as_version=4)
-        run = run_notebook(notebook, workdir, cell_timeout=600, sandboxed=mode == "sandboxed",
+        run = run_notebook(notebook, workdir, cell_timeout=600,
+                           isolation=sandbox.make() if mode == "sandboxed" else None,
                            threads=os.cpu_count() or 1)
     failed = [cell for cell in run.cells if cell.status != "ok"]
     if failed:
@@ -199,12 +192,14 @@ def worker_kernel_start(mode):
     """Seconds for the kernel runner to start a kernel, run ``x = 1`` and stop it."""
     sys.path.insert(0, str(ROOT))
     import nbformat
-    from instructor.kernel_run import run_notebook
+    from instructor.engine import sandbox
+    from instructor.engine.kernel import run_notebook
 
     with tempfile.TemporaryDirectory(prefix="bench-kernel-") as workdir:
         notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
         start = time.perf_counter()
-        run = run_notebook(notebook, workdir, cell_timeout=120, sandboxed=mode == "sandboxed")
+        run = run_notebook(notebook, workdir, cell_timeout=120,
+                           isolation=sandbox.make() if mode == "sandboxed" else None)
         seconds = time.perf_counter() - start
     if [cell.status for cell in run.cells] != ["ok"]:
         raise RuntimeError(f"kernel start ({mode}): {run.cells}")
@@ -414,6 +409,11 @@ def print_table(runs, results, failures, grade_missing, load):
         verdicts = "; ".join(sorted({verdict for _, verdict in sandboxed}))
         timed("grading one submission", [wall for wall, _ in sandboxed], "< 12",
               f"python -m instructor grade, sandboxed; verdict: {verdicts}")
+        if notebook:
+            rows.append(("  grading / headless run (medians)",
+                         statistics.median(w for w, _ in sandboxed)
+                         / statistics.median(r["wall"] for r in notebook), None, None, "x",
+                         "<= 1.0", "the same notebook, both on this machine's cores"))
         stopped = results["grade_stop_after_checks"]
         if stopped:
             timed("  the same, --stop-after-checks", [wall for wall, _ in stopped], "< 12",
@@ -451,7 +451,7 @@ def print_table(runs, results, failures, grade_missing, load):
     sandboxed, plain = results["kernel_sandboxed"], results["kernel_unsandboxed"]
     if sandboxed and plain:
         timed("kernel start + 1 cell + stop, sandbox", [r["seconds"] for r in sandboxed], "",
-              "instructor.kernel_run, 3 per run")
+              "instructor.engine.kernel, 3 per run")
         timed("  the same without the sandbox", [r["seconds"] for r in plain])
         rows.append(("  sandbox's own cost (difference)",
                      statistics.median(r["seconds"] for r in sandboxed)

@@ -4,7 +4,7 @@ Every submission starts from the student release (``python -m instructor release
 edited with nbformat: graded regions filled with the reference solution or a wrong answer, cells
 added, edited or deleted. The honest executed notebook carries the source notebook's stored
 outputs (``executed_solution``); the released notebook as a student first runs it is executed by
-the project's one kernel runner (``instructor.kernel_run.execute_notebook``), as
+the project's one kernel runner (``instructor.engine.kernel.execute_notebook``), as
 ``tools/refresh_outputs.py`` stores the lab's own outputs (``capture_fd_output=False``:
 TensorFlow's C++ log is never stored).
 
@@ -15,6 +15,7 @@ when a test needs them (:class:`Background`, ``nbval_runs``).
 """
 import atexit
 import copy
+import json
 import os
 import shutil
 import subprocess
@@ -27,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_NAME = "lab2_multiclass.ipynb"
 sys.path.insert(0, str(ROOT))  # the instructor package, when pytest runs from elsewhere
 
-from instructor.cells import graded_cells, read_notebook, replace_region, solution_regions  # noqa: E402
-from instructor.kernel_run import execute_notebook  # noqa: E402
+from instructor.lab.cells import graded_cells, read_notebook, replace_region, solution_regions  # noqa: E402
+from instructor.engine.kernel import execute_notebook  # noqa: E402
 
 WRONG_SOFTMAX = ["    a = np.exp(z) / np.sum(z)  # divides by the sum of z: wrong"]
 WRONG_MODEL = ['        keras.Input(shape=(400,)),',
@@ -169,7 +170,7 @@ def grade_in_background(paths, log_dir, *options, niceness=0):
 def released_run(tmp_path_factory):
     """The student notebook run top to bottom as released (errors kept), in a subprocess started
     once per session; returns a function that waits for it and returns the executed notebook.
-    test_grading starts it early, at low priority; test_release reads it."""
+    test_release's acceptance tests read it."""
     if "released_run" not in _session:
         # In a copy: running it leaves __pycache__ and the like, which must not appear in the
         # release that test_release inspects.
@@ -187,6 +188,96 @@ def released_run(tmp_path_factory):
 
         _session["released_run"] = result
     return _session["released_run"]
+
+
+def _tampered(honest):
+    """The executed honest notebook tampered with in every way that cannot change a mark: a
+    check cell deleted, one edited, a check redefined, numpy.allclose patched, a stored output
+    edited (and, in its folder, public_tests.py loosened)."""
+    notebook = copy.deepcopy(honest)
+    del notebook.cells[cell_index(notebook, "exercise_1", "check")]
+    notebook.cells[cell_index(notebook, "exercise_2", "check")].source = \
+        'print("test_model: All tests passed!")'
+    # After the last check: patched before it, numpy.allclose would break the student's own
+    # check cells in the grader's run (public_tests tells activations apart with it), and an
+    # exercise whose check cell fails in the run does not pass.
+    notebook = insert_code_cell(notebook, cell_index(notebook, "exercise_2", "check") + 1,
+                                "def test_my_softmax(target):\n    print('All tests passed!')\n"
+                                "np.allclose = lambda *a, **k: True  # everything is close")
+    [output] = [o for c in notebook.cells for o in c.get("outputs", [])
+                if "X shape: (5000, 400)" in o.get("text", "")]
+    output["text"] = output["text"].replace("(5000, 400)", "(5000, 401)")
+    return notebook
+
+
+def _until_check(notebook, exercise="exercise_2"):
+    """Shortened after ``exercise``'s check cell: nothing graded comes after it."""
+    notebook = copy.deepcopy(notebook)
+    notebook.cells = notebook.cells[:cell_index(notebook, exercise, "check") + 1]
+    return notebook
+
+
+NO_INPUT = ['        Dense(25, activation="relu", name="L1"),',
+            '        Dense(15, activation="relu", name="L2"),',
+            '        Dense(10, activation="linear", name="L3"),  # no keras.Input: no input size']
+INTERFERES = ("import IPython.display\n"
+              "IPython.display.display = lambda *args, **kwargs: None  # silences every display")
+
+
+def start_graded_batch(tmp_path_factory):
+    """Start grading the grading tests' batch in the background, once per session (the tests'
+    conftest.py does it before the first test, so that it overlaps the tests before
+    test_grading's)."""
+    if "graded" not in _session:
+        release_dir = released_folder(tmp_path_factory)
+        solved = completed(nbformat.read(release_dir / NOTEBOOK_NAME, as_version=4))
+        honest = executed_solution(tmp_path_factory)
+        root = tmp_path_factory.mktemp("grading")
+        batch = root / "submissions"
+        batch.mkdir()
+        submission_folder(batch, "honest", release_dir, honest)
+        wrong_softmax = with_region(solved, "exercise_1", WRONG_SOFTMAX)
+        wrong_softmax = insert_code_cell(
+            wrong_softmax, cell_index(wrong_softmax, "exercise_2", "solution"),
+            "raise ValueError('an error in an ungraded cell')")
+        nbformat.write(_until_check(wrong_softmax), batch / "wrong_softmax.ipynb")  # a loose notebook
+        submission_folder(batch, "wrong_model", release_dir,
+                          _until_check(with_region(solved, "exercise_2", WRONG_MODEL)))
+        submission_folder(batch, "no_input", release_dir,
+                          _until_check(with_region(solved, "exercise_2", NO_INPUT)))
+        tampered = submission_folder(batch, "tampered", release_dir, _tampered(honest))
+        public_tests = tampered / "public_tests.py"
+        public_tests.write_text(public_tests.read_text().replace("rtol=1e-4", "rtol=1e9"))
+        interferes = insert_code_cell(solved, cell_index(solved, "exercise_1", "solution"), INTERFERES)
+        submission_folder(batch, "interferes", release_dir, _until_check(interferes))
+        (batch / "broken.ipynb").write_text('{"cells": [')
+        # After the last check cell: run, either cell would cost marks (the model gone, an error
+        # reported); with --stop-after-checks neither runs.
+        last_check = max(index for index, _ in graded_cells(solved, "check").values())
+        later = insert_code_cell(solved, last_check + 1, "model = None")
+        later = insert_code_cell(later, last_check + 2, "raise ValueError('after the checks')")
+        submission_folder(batch, "later_cells", release_dir, later)
+        report_dir = root / "report"
+        _session["graded"] = (grade_in_background(
+            [batch], root / "log", "--jobs", 2, "--stop-after-checks", "--kernel-threads", 1,
+            "--cell-timeout", 120, "--report-dir", report_dir), report_dir)
+
+
+def graded_batch(tmp_path_factory):
+    """The grading tests' submissions graded in one run of ``python -m instructor grade``
+    (--jobs 2, --stop-after-checks), started by :func:`start_graded_batch` and collected here.
+
+    Returns (CompletedProcess, {name: record as JSON}, report folder)."""
+    start_graded_batch(tmp_path_factory)
+    process, report_dir = _session["graded"]
+    if "graded_result" not in _session:
+        result = process.result()
+        report_file = report_dir / "report.json"
+        assert report_file.is_file(), f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        records = {record["name"]: record
+                   for record in json.loads(report_file.read_text())["submissions"]}
+        _session["graded_result"] = (result, records, report_dir)
+    return _session["graded_result"]
 
 
 COMMAND_GRADER = "classroom-resources/autograding-command-grader@v1"
@@ -209,9 +300,8 @@ def nbval_runs(tmp_path_factory):
 
     {"honest": Background, "partly wrong": Background, "wrong": Background, "folders": {...}}:
     the completed notebook with stored outputs; a wrong softmax and a wrong optional challenge
-    (not executed); a wrong softmax and a wrong model. test_grading starts them early (they
-    then overlap the grader's runs); test_nbval_grading collects them, for nbval's verdicts and
-    for the Classroom points the exercises' tests give after their gate.
+    (not executed); a wrong softmax and a wrong model. test_nbval_grading collects them, for
+    nbval's verdicts and for the Classroom points the exercises' tests give after their gate.
     """
     if "nbval" not in _session:
         release_dir = released_folder(tmp_path_factory)
@@ -226,7 +316,6 @@ def nbval_runs(tmp_path_factory):
         folders = {name: submission_folder(root, name.replace(" ", "-"), release_dir, notebook)
                    for name, notebook in notebooks.items()}
         _, gate, _ = classroom_tests(release_dir)[0]
-        # Niceness 10: test_grading's grader runs come first; these are collected later.
         _session["nbval"] = {name: Background(["bash", "-c", gate], folder,
                                               root / f"log-{name.replace(' ', '-')}", 10)
                              for name, folder in folders.items()}

@@ -60,7 +60,7 @@ SOFTMAX_EXPLORER_CALL = "plt_softmax(my_softmax)"
 RELU_EXPLORER_CALL = "plt_relu_explorer()"
 # The helpers that draw a figure: a cell calling one must show at least one image.
 FIGURE_HELPERS = ("plt_act_trio", "plt_relu_explorer", "plt_softmax", "display_digit_grid",
-                  "plot_loss_tf", "display_digit", "display_predictions", "display_errors",
+                  "plot_history", "display_digit", "display_predictions", "display_errors",
                   "plot_confusion_matrix", "plot_first_layer_weights")
 # Browser messages that say a widget did not work (these fail the test even as warnings).
 WIDGET_TROUBLE = re.compile(r"widget|model class|\bcomms?\b|Error displaying", re.IGNORECASE)

@@ -4,7 +4,8 @@ All cases are graded by two `python -m instructor grade` runs, honest and cheati
 mixed in the same batch (so honest work is also graded "in the same run as a submission that
 attacks others"): the unexecuted ones start at once, the ones with stored outputs as soon as the
 session's executed solution exists. Sandboxed when this machine can start the sandbox, otherwise
-with --no-sandbox: the verdicts must be the same either way.
+with --no-sandbox: the verdicts must be the same either way. The properties tested are the
+grader's promises (README, "What a mark means"), not one verdict per case.
 """
 import json
 
@@ -14,7 +15,7 @@ import pytest
 from lab_submissions import (NOTEBOOK_NAME, completed, executed_solution, grade_in_background,
                              released_folder, submission_folder)
 import cheat_catalogue
-from instructor import sandbox
+from instructor.engine import sandbox
 
 # End to end and slow: run by `python -m pytest -m acceptance` (README, Tests), not by default.
 pytestmark = pytest.mark.acceptance
@@ -37,7 +38,8 @@ def catalogue(tmp_path_factory):
     root = tmp_path_factory.mktemp("catalogue")
     cases, runs = {}, {}
 
-    first = cheat_catalogue.cheats(solved) + cheat_catalogue.honest_unexecuted(solved)
+    first = (cheat_catalogue.cheats(solved) + cheat_catalogue.copied_references(solved)
+             + cheat_catalogue.honest_unexecuted(solved) + cheat_catalogue.honest_habits(solved))
     for case in first:
         submission_folder(root / "unexecuted", case.name, release, case.notebook)
     runs["unexecuted"] = grade_in_background([root / "unexecuted"], root / "log-unexecuted",
@@ -67,67 +69,84 @@ def _tampering(record):
 
 def _describe(record):
     return json.dumps({"status": record["status"], "score": record["score"],
+                       "flagged": record["flagged"], "refused": record.get("refused"),
                        "findings": record["findings"], "errors": record["errors"][:3],
                        "exercises": {key: value["message"][:300]
                                      for key, value in record["exercises"].items()}},
                       indent=1)[:6000]
 
 
-def test_every_category_has_three_cases_each_way(catalogue):
+def test_every_category_has_at_least_three_cases(catalogue):
     categories = {}
     for case, _ in catalogue.values():
         categories.setdefault(case.category, []).append(case.name)
-    assert len(categories) >= 9, categories
+    assert len(categories) >= 12, categories
     assert all(len(names) >= 3 for names in categories.values()), categories
 
 
-def test_honest_work_gets_full_marks_and_no_tampering_finding(catalogue):
+def test_honest_work_gets_full_marks_and_is_never_flagged(catalogue):
     failures = []
     for name, (case, record) in sorted(catalogue.items()):
         if not case.honest:
             continue
-        if record is None or (record["status"], record["score"]) != ("passed", 100) \
-                or _tampering(record):
+        if record is None or (record["status"], record["score"], record["flagged"]) != \
+                ("passed", 100, False) or _tampering(record):
             failures.append(f"{name}: {_describe(record) if record else 'not graded'}")
     assert not failures, "\n\n".join(failures)
 
 
-def test_each_cheat_is_caught(catalogue):
+def test_a_wrong_answer_earns_nothing_whatever_its_process_does(catalogue):
     failures = []
     for name, (case, record) in sorted(catalogue.items()):
-        if case.honest:
+        if case.honest or not case.lost:
             continue
         if record is None:
             failures.append(f"{name}: not graded")
             continue
-        found = {f["kind"] for f in _tampering(record)}
-        if case.kinds and (record["status"] != "tampering" or not found & set(case.kinds)):
-            failures.append(f"{name}: expected one of {case.kinds}:\n{_describe(record)}")
-        lost = [e for e in case.lost if record["exercises"].get(e, {}).get("passed")]
-        if lost or (case.lost and record["status"] == "passed"):
-            failures.append(f"{name}: {lost or case.lost} should earn nothing:\n"
-                            f"{_describe(record)}")
+        earned = [e for e in case.lost if record["exercises"][e]["passed"]
+                  or record["exercises"][e]["points"]]
+        if earned or record["status"] == "passed":
+            failures.append(f"{name}: {earned or case.lost} should earn nothing:\n{_describe(record)}")
     assert not failures, "\n\n".join(failures)
 
 
-def test_kernel_cheats_are_caught_by_the_probe_not_only_the_static_scan(catalogue):
-    # The kernel cheats hide from the static scan: the findings must say the grader restored or
-    # removed what it found in the kernel, or name the lab's code the answer came from.
-    for name in ("numpy_writer_patched", "numpy_private_patched", "hmac_patched",
-                 "forged_numpy_function"):
-        case, record = catalogue[name]
-        assert any("restored" in f["message"] for f in _tampering(record)), _describe(record)
-    case, record = catalogue["forged_check"]
-    assert any("is not the instructor's check" in f["message"] for f in _tampering(record))
+def test_each_trick_is_named_for_the_instructor(catalogue):
+    failures = []
+    for name, (case, record) in sorted(catalogue.items()):
+        if case.honest or not case.kinds or record is None:
+            continue
+        found = {f["kind"] for f in record["findings"]}
+        if not found & set(case.kinds):
+            failures.append(f"{name}: expected one of {case.kinds}:\n{_describe(record)}")
+    assert not failures, "\n\n".join(failures)
+
+
+def test_a_copied_reference_earns_its_marks_and_is_named(catalogue):
+    cases = [(case, record) for case, record in catalogue.values() if case.earns]
+    assert len(cases) >= 3
+    for case, record in cases:
+        for exercise in case.earns:
+            assert record["exercises"][exercise]["passed"], _describe(record)
+        assert "answer_uses_checks" in {f["kind"] for f in record["findings"]}, _describe(record)
+
+
+def test_the_graders_limits_end_in_a_record_that_says_why(catalogue):
+    for case, record in catalogue.values():
+        if case.refused:
+            assert record["status"] == "error" and case.refused in record["refused"], \
+                _describe(record)
+    case, record = catalogue["layer_of_a_million_units"]  # the kernel builds it: its limit
+    assert "memory limit" in record["exercises"]["exercise_2"]["message"], _describe(record)
+    case, record = catalogue["call_never_returns"]
+    assert record["exercises"]["exercise_2"]["passed"], _describe(record)  # the kernel recovered
 
 
 def test_the_instructors_check_runs_whatever_the_submission_says(catalogue):
     # Exercise 1's check given another function: the grader ran the instructor's call, so the
-    # wrong softmax fails; the deleted check is put back, and the exercise still graded.
-    case, record = catalogue["check_given_other_function"]
-    assert not record["exercises"]["exercise_1"]["passed"]
-    case, record = catalogue["check_deleted"]
-    assert record["exercises"]["exercise_1"]["passed"], _describe(record)
+    # wrong softmax fails in its check cell too; the deleted check is put back.
+    for name in ("check_given_other_function", "check_deleted"):
+        case, record = catalogue[name]
+        assert record["exercises"]["exercise_1"]["check_cell"] == "error", _describe(record)
 
 
 def test_substituted_weights_earn_nothing_but_the_architecture_is_what_is_graded(catalogue):
@@ -137,17 +156,15 @@ def test_substituted_weights_earn_nothing_but_the_architecture_is_what_is_graded
         assert not exercise["passed"] and "training digits" in exercise["message"], \
             _describe(record)
         assert record["exercises"]["exercise_1"]["passed"]  # the rest is graded on its merits
-    case, record = catalogue["honest_relu_layer_objects"]
-    assert "retrain" in record["timings"]  # trained in the grader (or reused: same architecture)
 
 
 def test_honest_habits_leave_warnings_at_most(catalogue):
-    # Each habit is named as a warning; nothing about it is tampering. (Other warnings may come
-    # from the files around the notebook, e.g. a helper changed since the release.)
+    # Each habit is named as a warning; nothing about it is tampering.
     expected = {"honest_trained_twice": "outputs_edited",
                 "honest_scratch_cell": "outputs_edited",
                 "honest_copied_check_cell": "check_metadata_moved",
-                "honest_check_with_extra_line": "check_cell_edited"}
+                "honest_check_with_extra_line": "check_cell_kept_and_extended",
+                "honest_progress_thread": "thread_started"}
     for name, kind in expected.items():
         case, record = catalogue[name]
         assert all(f["severity"] == "warning" for f in record["findings"]), _describe(record)

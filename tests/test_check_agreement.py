@@ -2,10 +2,10 @@
 
 A student who sees "All tests passed!" must not get 0 from the grader for a kind of input or model
 the public check never tried, and an answer the grader accepts must not crash the student's own
-notebook. So: the hidden softmax inputs are, for any seed, of the kinds the public check tries;
-every honest softmax passes the hidden check on inputs from several seeds; every honest model
-passes both checks after the grader's save and reload (and after from_config); and every wrong
-answer the hidden checks reject is rejected by the public check too, with its hint.
+notebook. So: the hidden inputs are, for any seed, of the kinds the public checks try; every
+honest softmax and cross-entropy passes the hidden check on inputs from several seeds; every
+honest model passes both checks after the grader's save and reload (and after from_config); and
+every wrong answer the hidden checks reject is rejected by the public check too, with its hint.
 """
 import warnings
 
@@ -13,14 +13,15 @@ import keras
 import numpy as np
 import pytest
 
+import cross_entropy_answers
 import model_answers
 import public_tests as pt
 import softmax_answers
-from instructor import hidden_checks
-from instructor.exercise_checks import instructor_module
-from instructor.softmax_replay import RecordedFunction
+from instructor.grading import hidden_checks
+from instructor.grading.exercises import run_public_check
+from instructor.lab.files import instructor_module
 
-SEEDS = [hidden_checks.SECRET_SEED, 1, 2, 3]
+SEEDS = [hidden_checks.seed_for(b"a secret", "alice", "exercise_1"), 1, 2, 3]
 
 
 def _ids(catalogue):
@@ -34,29 +35,9 @@ def _kind(z):
             bool(np.all(z == z[0])) and len(z) > 1, bool(np.max(z) < -80))
 
 
-def _record(answer, inputs):
-    """What the grader's kernel records: per input, the result or the exception, and the input
-    as the function left it. Returns (calls, arrays) in the grader's format."""
-    calls, arrays = [], {}
-    for number, z in enumerate(inputs):
-        given = z.copy()
-        call = {"input": f"in{number}", "input_after": f"after{number}"}
-        arrays[call["input"]] = z.copy()
-        try:
-            with np.errstate(all="ignore"):
-                call["value"] = answer(given)
-        except Exception as error:
-            call["exception"] = {"type": type(error).__name__, "message": str(error)}
-        arrays[call["input_after"]] = given
-        calls.append(call)
-    return calls, arrays
-
-
 def _hidden_failures(answer, seed):
-    inputs = hidden_checks.softmax_inputs(seed)
-    calls, arrays = _record(answer, inputs)
-    return (hidden_checks.check_softmax_calls(inputs, calls, lambda call: call["value"])
-            + hidden_checks.check_softmax_kept_input(calls, arrays))
+    with np.errstate(all="ignore"):
+        return hidden_checks.check_softmax(answer, hidden_checks.softmax_inputs(seed))
 
 
 def _public_outcome(check, *args):
@@ -104,38 +85,47 @@ def test_softmax_the_hidden_check_rejects_the_public_check_rejects_with_its_hint
 
 
 def test_hidden_message_is_the_public_verdict():
-    inputs = hidden_checks.softmax_inputs(1)
-    calls, _ = _record(softmax_answers.loops_with_zeros_like, inputs)
-    failures = hidden_checks.check_softmax_calls(inputs, calls, lambda call: call["value"])
+    failures = hidden_checks.check_softmax(softmax_answers.loops_with_zeros_like,
+                                           hidden_checks.softmax_inputs(1))
     assert len(failures) == 1 and "(shape (9,), int64)" in failures[0]
     assert "np.zeros_like(z) copies z's dtype" in failures[0]
 
 
-@pytest.mark.parametrize("answer", [softmax_answers.plain_formula, softmax_answers.forgot_exp,
-                                    softmax_answers.divided_by_max_of_z,
-                                    softmax_answers.loops_with_zeros_like],
-                         ids=["plain", "forgot_exp", "max_of_z", "zeros_like"])
-def test_replayed_recording_gets_the_same_verdict(answer):
-    """The grader replays the kernel's recording through the same check: its calls, tie-breaks
-    included, must be deterministic, so the verdict and message are the student's."""
-    recorded = []
+def test_seeds_differ_per_submission_exercise_and_secret():
+    seeds = {hidden_checks.seed_for(secret, name, exercise)
+             for secret in (b"one", b"two") for name in ("alice", "bob")
+             for exercise in ("exercise_1", "challenge_cross_entropy")}
+    assert len(seeds) == 8
+    assert hidden_checks.seed_for(b"one", "alice", "x") == hidden_checks.seed_for(b"one", "alice", "x")
 
-    def recorder(z):
-        recorded.append(z.copy())
-        return answer(z)
 
-    live = _public_outcome("test_my_softmax", recorder)
-    calls, arrays = _record(answer, recorded)
-    for call in calls:
-        value = call.pop("value", None)
-        if "exception" not in call:
-            arrays[f"out{call['input']}"] = value
-            call.update(kind="ndarray", output=f"out{call['input']}")
-    replay = RecordedFunction(answer.__name__, calls, arrays)
-    replayed = _public_outcome("test_my_softmax", replay)
-    assert (replayed.status, replayed.message.replace("recorder", answer.__name__)) == (
-        live.status, live.message.replace("recorder", answer.__name__))
-    assert replay.calls_left == 0
+# ---- the cross-entropy challenge ------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_hidden_cross_entropy_examples_are_kinds_the_public_check_tries(seed):
+    hidden = hidden_checks.cross_entropy_inputs(seed)
+    public = pt.cross_entropy_inputs_of_every_kind(np.random.default_rng(seed))
+    assert [(z.dtype, len(z)) for z, _ in hidden] == [(z.dtype, len(z)) for _, z, _ in public]
+    assert all(type(y) is int and 0 <= y < len(z) for z, y in hidden)
+
+
+@pytest.mark.parametrize("name, answer", cross_entropy_answers.CORRECT,
+                         ids=_ids(cross_entropy_answers.CORRECT))
+def test_honest_cross_entropy_passes_the_hidden_check_for_every_seed(name, answer):
+    assert _public_outcome("test_cross_entropy_from_logits", answer).status == "passed"
+    for seed in SEEDS:
+        assert hidden_checks.check_cross_entropy(answer, hidden_checks.cross_entropy_inputs(seed)) == []
+
+
+@pytest.mark.parametrize("name, answer, hint", cross_entropy_answers.WRONG,
+                         ids=_ids(cross_entropy_answers.WRONG))
+def test_cross_entropy_the_hidden_check_rejects_the_public_check_rejects(name, answer, hint):
+    with np.errstate(all="ignore"):
+        rejected = any(hidden_checks.check_cross_entropy(answer, hidden_checks.cross_entropy_inputs(seed))
+                       for seed in SEEDS)
+    outcome = _public_outcome("test_cross_entropy_from_logits", answer)
+    assert outcome.status == "failed" and hint in outcome.message
+    assert rejected or name == "right_values_wrong_slopes"  # values right wherever it is called
 
 
 # ---- the model ------------------------------------------------------------------------------
@@ -189,6 +179,5 @@ def test_wrong_challenge_is_a_failure_the_grader_can_read_without_an_exception()
 
 
 def test_grader_counts_a_wrong_challenge_as_failed():
-    from instructor.exercise_checks import run_public_check
-    passed, message = run_public_check("test_my_softmax_stable", softmax_answers.plain_formula)
-    assert not passed and "overflows" in message
+    status, message = run_public_check("test_my_softmax_stable", softmax_answers.plain_formula)
+    assert status == "failed" and "overflows" in message

@@ -9,8 +9,9 @@ import pytest
 import yaml
 
 from lab_submissions import ROOT  # noqa: F401  (puts the project on sys.path)
-from instructor import TEMPLATES_DIR, spec
-from instructor.classroom import (RESULTS_FILE, TemplateError, render_conftest,
+from instructor.lab import spec
+from instructor.lab.files import TEMPLATES_DIR
+from instructor.exports.classroom import (RESULTS_FILE, TemplateError, render_conftest,
                                   render_workflow)
 
 GRADER = "classroom-resources/autograding-command-grader@v1"

@@ -82,7 +82,7 @@ def test_an_unknown_marker_is_named(source):
 
 
 def test_the_student_release_keeps_the_expected_lines(source):
-    from instructor.release import make_student_notebook
+    from instructor.exports.release import make_student_notebook
 
     student = make_student_notebook(copy.deepcopy(source))
     markdown = "\n".join(c.source for c in student.cells if c.cell_type == "markdown")

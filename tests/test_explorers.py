@@ -371,6 +371,7 @@ def lab_run_in_hostile_environment():
     return stored, fresh
 
 
+@pytest.mark.acceptance  # a whole run of the lab
 def test_lab_overrides_the_environment_it_depends_on(lab_run_in_hostile_environment):
     _, fresh = lab_run_in_hostile_environment
     report = "".join(output.get("text", "") for output in fresh.cells[-1].outputs)
@@ -380,6 +381,7 @@ def test_lab_overrides_the_environment_it_depends_on(lab_run_in_hostile_environm
     assert mpl_backend in ("inline", "module://matplotlib_inline.backend_inline"), report
 
 
+@pytest.mark.acceptance  # a whole run of the lab
 def test_lab_in_a_hostile_environment_stores_what_the_source_stores(lab_run_in_hostile_environment):
     stored, fresh = lab_run_in_hostile_environment
     for index, (before, after) in enumerate(zip(stored.cells, fresh.cells)):

@@ -9,17 +9,18 @@ import stat
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import nbformat
 import pytest
 
-from lab_submissions import (WRONG_SOFTMAX, completed, released_folder, source_notebook,
-                             with_region)
-from instructor import spec
+from lab_submissions import (WRONG_SOFTMAX, cell_index, completed, insert_code_cell,
+                             released_folder, source_notebook, with_region)
+from instructor.lab import spec
 from instructor.__main__ import main
-from instructor.cells import graded_cells, solution_regions
-from instructor.gradescope_export import unpack, write_autograder_zip
-from instructor.gradescope_run import grading_plan
+from instructor.lab.cells import graded_cells, solution_regions
+from instructor.exports.gradescope import unpack, write_autograder_zip
+from instructor.exports.gradescope_run import grading_plan
 
 TEST_FIELDS = {"name", "number", "score", "max_score", "status", "output", "visibility"}
 
@@ -38,8 +39,8 @@ def test_the_zip_holds_the_grader_and_helpers_and_nothing_else(autograder_zip, t
         text = "\n".join(archive.read(name).decode("utf-8", "replace") for name in names)
     assert {"setup.sh", "run_autograder", "requirements.txt", "lab2_multiclass.ipynb",
             "public_tests.py", "autils.py", "lab_utils_softmax.py", "nbval_sanitize.cfg",
-            "data/ex3data1.mat", "instructor/grade.py", "instructor/hidden_checks.py",
-            "instructor/gradescope_run.py"} <= names
+            "data/ex3data1.mat", "instructor/grading/grade.py", "instructor/grading/hidden_checks.py",
+            "instructor/exports/gradescope_run.py"} <= names
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
     top = {name.split("/")[0] for name in names}
     assert top <= {"setup.sh", "run_autograder", "requirements.txt", "lab2_multiclass.ipynb",
@@ -68,11 +69,13 @@ def test_the_zip_is_the_same_bytes_each_time(tmp_path):
     assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
 
 
-def test_without_a_sandbox_the_container_is_the_isolation(monkeypatch):
+def test_without_a_sandbox_the_kernel_runs_as_the_lab_user_or_the_container_is_the_isolation(
+        monkeypatch):
     monkeypatch.setenv("INSTRUCTOR_SANDBOX_UNAVAILABLE", "1")
-    options, sandboxed, reason = grading_plan()
-    assert not sandboxed and reason
-    assert getattr(options, "sandbox", False) is False
+    options, reason = grading_plan()
+    assert reason and options.isolation in ("user", "none") and not options.warm_up
+    if options.isolation == "none":  # no lab-student here: the reason says so
+        assert "lab-student" in reason
 
 
 def _autograder_root(tmp_path_factory, autograder_zip, name, files):
@@ -91,8 +94,8 @@ def _autograder_root(tmp_path_factory, autograder_zip, name, files):
 def _start(root, **env):
     return subprocess.Popen([str(root / "source" / "run_autograder")], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True,
-                            env=dict(os.environ, AUTOGRADER_ROOT=str(root),
-                                     LAB_PYTHON=sys.executable, **env))
+                            env={**os.environ, "AUTOGRADER_ROOT": str(root),
+                                 "LAB_PYTHON": sys.executable, **env})
 
 
 def _results(root, process):
@@ -122,13 +125,22 @@ def _by_name(document):
     return {test["name"]: test for test in document["tests"]}
 
 
+def _run_here(root):
+    """What run_autograder runs, in this process: results.json checked and returned."""
+    from instructor.exports import gradescope_run
+    document = gradescope_run.run(root)
+    assert json.loads((root / "results" / "results.json").read_text()) == document
+    _assert_gradescope_format(document)
+    return document
+
+
 def test_a_submission_without_a_notebook_gets_a_clear_zero(tmp_path_factory, autograder_zip):
     root = _autograder_root(tmp_path_factory, autograder_zip, "empty", {"notes.txt": "hello"})
-    document = _results(root, _start(root))
+    document = _run_here(root)
     assert document["score"] == 0.0 and "upload lab2_multiclass.ipynb" in document["output"]
     root = _autograder_root(tmp_path_factory, autograder_zip, "broken",
                             {"lab2_multiclass.ipynb": "{ not json"})
-    document = _results(root, _start(root))
+    document = _run_here(root)
     assert document["score"] == 0.0
     assert "could not be read" in document["tests"][0]["output"]
 
@@ -160,6 +172,111 @@ def test_honest_wrong_and_tampered_submissions(tmp_path_factory, autograder_zip)
 
     tampered = results["tampered"]
     assert _by_name(tampered)[ex1]["score"] == 0.0
-    assert "Flagged:" in tampered["output"] and "check cell" in tampered["output"]
-    assert "without the grader's sandbox" in tampered["output"]
-    assert tampered["extra_data"]["sandboxed"] is False
+    assert "Flagged for your teacher" in tampered["output"] and "check cell" in tampered["output"]
+    assert "Graded without isolation" in tampered["output"] or "unprivileged" in tampered["output"]
+    assert tampered["extra_data"]["isolation"] != "sandbox"
+
+
+# --- as on Gradescope: root, no sandbox, the kernel as the unprivileged lab-student ----------------
+
+def _readable_python(tmp_path_factory):
+    """A Python every user can run, with this environment's packages: a virtual environment of
+    the system's python3 (same minor version) whose site-packages points at this one's. On
+    Gradescope, setup.sh installs the requirements into /opt/lab-venv for the same reason (the
+    grader's own Python may live in root's home, which no other user can read)."""
+    import shutil
+    import sysconfig
+    import tempfile
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    system = shutil.which(version, path="/usr/bin:/usr/local/bin")
+    if system is None:
+        pytest.skip(f"no system {version} that another user could run")
+    folder = Path(tempfile.mkdtemp(prefix="lab-venv-"))  # under /tmp: reachable by every user
+    folder.chmod(0o755)
+    subprocess.run([system, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=120)
+    site = next(folder.glob("lib/python*/site-packages"))
+    (site / "lab_packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return folder / "bin" / "python"
+
+
+@pytest.fixture(scope="module")
+def lab_student(tmp_path_factory):
+    """The unprivileged user lab-student, as setup.sh creates it (removed afterwards if this
+    test created it), and a Python it can run."""
+    import pwd
+    import shutil
+    if os.geteuid() != 0 or shutil.which("useradd") is None or shutil.which("setpriv") is None:
+        pytest.skip("needs root, useradd and setpriv (as on Gradescope)")
+    python = _readable_python(tmp_path_factory)
+    try:
+        pwd.getpwnam("lab-student")
+        created = False
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                        "lab-student"], check=True, timeout=60)
+        created = True
+    probe = subprocess.run(["setpriv", f"--reuid={pwd.getpwnam('lab-student').pw_uid}",
+                            f"--regid={pwd.getpwnam('lab-student').pw_gid}", "--clear-groups",
+                            str(python), "-c", "import ipykernel, numpy"],
+                           capture_output=True, text=True, timeout=120, cwd="/")
+    if probe.returncode != 0:
+        pytest.skip(f"lab-student cannot import this environment's packages: {probe.stderr[-500:]}")
+    yield python
+    if created:
+        subprocess.run(["userdel", "lab-student"], timeout=60)
+
+
+ATTACK = '''import os, subprocess, json
+ROOT = {root!r}
+seen = {{}}
+for label, path in (("read_grader", ROOT + "/source/instructor/grading/hidden_checks.py"),
+                    ("list_source", ROOT + "/source"),
+                    ("read_results", ROOT + "/results/results.json")):
+    try:
+        os.listdir(path) if label == "list_source" else open(path).read()
+        seen[label] = "LEAKED"
+    except OSError as error:
+        seen[label] = "BLOCKED " + type(error).__name__
+try:
+    open(ROOT + "/results/results.json", "w").write('{{"score": 1000.0}}')
+    seen["write_results"] = "LEAKED"
+except OSError as error:
+    seen["write_results"] = "BLOCKED " + type(error).__name__
+# A daemon that keeps trying to overwrite the results after the notebook ends.
+subprocess.Popen(["sh", "-c", "while true; do echo '{{\\"score\\": 1000.0}}' > "
+                  + ROOT + "/results/results.json 2>/dev/null; sleep 0.05; done"],
+                 start_new_session=True)
+open({report!r}, "w").write(json.dumps(seen))
+'''
+
+
+@pytest.mark.acceptance  # end to end: `python -m pytest -m acceptance`
+def test_as_root_without_a_sandbox_student_code_reaches_neither_grader_nor_results(
+        tmp_path_factory, autograder_zip, lab_student):
+    import pwd
+    import tempfile
+
+    import psutil
+    root = Path(tempfile.mkdtemp(prefix="autograder-"))  # like /autograder: every user may enter
+    root.chmod(0o755)
+    report = Path(tempfile.mkdtemp(prefix="attack-")) / "seen.json"
+    report.parent.chmod(0o777)
+    unpack(autograder_zip, root / "source")
+    (root / "submission").mkdir()
+    student = nbformat.read(released_folder(tmp_path_factory) / "lab2_multiclass.ipynb", as_version=4)
+    honest = completed(student)
+    attack = insert_code_cell(honest, cell_index(honest, "exercise_1", "solution"),
+                              ATTACK.format(root=str(root), report=str(report)))
+    nbformat.write(attack, root / "submission" / "lab2_multiclass.ipynb")
+    process = _start(root, INSTRUCTOR_SANDBOX_UNAVAILABLE="1", LAB_PYTHON=str(lab_student))
+    document = _results(root, process)
+    uid = pwd.getpwnam("lab-student").pw_uid
+    left = [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid]
+    assert not left, "processes of lab-student outlived the grading"
+    # After every process of lab-student ended: the results are the grader's.
+    assert json.loads((root / "results" / "results.json").read_text()) == document
+    assert document["extra_data"]["isolation"] == "user lab-student", document["output"]
+    assert "unprivileged user lab-student" in document["output"]
+    assert document["score"] == float(spec.MAX_SCORE), document
+    seen = json.loads(report.read_text())
+    assert all(verdict.startswith("BLOCKED") for verdict in seen.values()), seen

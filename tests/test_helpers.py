@@ -308,6 +308,8 @@ def test_display_errors_shows_the_figure_only_inside_ipython(data, predictions, 
     y_pred, wrong = predictions
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda *objects: shown.extend(objects))
+    # Outside IPython (another test of the session may have made an InteractiveShell instance).
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
     autils.display_errors(None, X, y, y_pred)
     assert shown == []
     monkeypatch.setattr(IPython, "get_ipython", lambda: object())

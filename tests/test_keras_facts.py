@@ -167,6 +167,17 @@ def test_fit_model_continues_with_new_batch_orders(data):
         np.testing.assert_allclose(a, b, atol=1e-6)  # the second call did not repeat epoch 1
 
 
+def test_a_model_frozen_whole_trains_nothing_as_with_keras_fit(data):
+    X, y = data
+    model = lab_model()
+    model.trainable = False
+    before = [w.copy() for w in model.get_weights()]
+    history = autils.fit_model(model, X[::50], y[::50], epochs=2, print_every=0)
+    assert len(history.history["loss"]) == 2
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda m, X, y: autils.fit_model(keras.Sequential([keras.Input((400,)), keras.layers.Dense(3)]),
                                       X, y, 1), "model should be compiled"),

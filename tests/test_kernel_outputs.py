@@ -1,5 +1,6 @@
-"""The grader's handling of a cell's outputs (instructor.kernel_run), without a kernel: the cap
-on what one cell stores, and the merging of its stream outputs."""
+"""What a kernel's cells store (instructor.engine.outputs), without a kernel: the cap on what one
+cell stores, the caller's own cells that keep one kind of display only, and the merging of
+stream outputs."""
 import random
 
 import nbformat
@@ -7,8 +8,8 @@ import pytest
 from nbclient.client import _RGX_CARRIAGERETURN
 
 import lab_submissions  # noqa: F401  (puts the project on sys.path)
-from instructor.kernel_run import (MAX_CELL_OUTPUT, OutputCappedClient, coalesce_streams,
-                                   drop_overwritten, output_size)
+from instructor.engine.outputs import (MAX_CELL_OUTPUT, OutputCappedClient, coalesce_streams,
+                                       drop_overwritten, output_size)
 
 
 def stream(text, name="stdout"):
@@ -72,18 +73,19 @@ def test_a_cell_stores_its_output_up_to_the_cap_and_counts_the_rest():
     assert 0 not in client.dropped and client.output(outs, image, None, 0) is not None
 
 
-def test_the_evidence_of_the_graders_probes_is_never_cut_but_their_streams_are():
+def test_the_callers_own_cell_keeps_only_its_answer_up_to_its_limit():
+    """A grader's call: only displays of its MIME type are kept, up to its limit; whatever a
+    thread the notebook left running prints or displays meanwhile is dropped and counted."""
     client, outs = _client()
-    client.capped = False
-    evidence = "e" * (2 * MAX_CELL_OUTPUT)
-    client.output(outs, _message("display_data", data={"application/x-evidence": evidence},
-                                 metadata={}), None, 0)
-    assert outs[0].data["application/x-evidence"] == evidence and not client.dropped
-    # A thread the notebook left printing writes into the probe's cell: that is cut.
-    for _ in range(3):
-        client.output(outs, _message("stream", name="stdout", text=evidence), None, 0)
-    assert len(outs[1].text) == MAX_CELL_OUTPUT and len(outs) == 2
-    assert client.dropped[0] == 3 * len(evidence) - MAX_CELL_OUTPUT
+    client.keep_only = ("application/x-answer+json", 60)
+    client.output(outs, _message("stream", name="stdout", text="p" * 50), None, 0)
+    client.output(outs, _message("display_data", data={"image/png": "i" * 30}, metadata={}), None, 0)
+    answer = _message("display_data", data={"application/x-answer+json": {"v": "a" * 40}}, metadata={})
+    client.output(outs, answer, None, 0)
+    assert [list(o.data) for o in outs] == [["application/x-answer+json"]]
+    assert client.dropped[0] == 50 + 30
+    client.output(outs, answer, None, 0)  # a second answer would pass the limit of 60
+    assert len(outs) == 1 and client.dropped[0] == 80 + output_size(answer["content"])
 
 
 def test_clearing_the_output_gives_the_allowance_back():

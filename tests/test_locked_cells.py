@@ -14,10 +14,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from instructor import NOTEBOOK_NAME, spec  # noqa: E402
-from instructor.cells import NotebookError, graded_cells, lab_metadata, read_notebook  # noqa: E402
-from instructor.lock_cells import is_locked, lock_cells  # noqa: E402
-from instructor.release import make_student_notebook, write_release  # noqa: E402
+from instructor.lab import spec  # noqa: E402
+from instructor.lab.files import NOTEBOOK_NAME  # noqa: E402
+from instructor.lab.cells import NotebookError, graded_cells, lab_metadata, read_notebook  # noqa: E402
+from instructor.transforms.lock_cells import is_locked, lock_cells  # noqa: E402
+from instructor.exports.release import make_student_notebook, write_release  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -26,13 +26,16 @@ import lab_submissions as subs
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from instructor import NOTEBOOK_NAME, hidden_checks, nbgrader_hidden, spec  # noqa: E402
-from instructor.cells import NotebookError, graded_cells, read_notebook, solution_regions  # noqa: E402
-from instructor.lock_cells import stays_editable  # noqa: E402
-from instructor.nbgrader_export import (ASSIGNMENT, BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN,  # noqa: E402
+from instructor.exports import nbgrader_hidden  # noqa: E402
+from instructor.grading import hidden_checks  # noqa: E402
+from instructor.lab import spec  # noqa: E402
+from instructor.lab.files import NOTEBOOK_NAME  # noqa: E402
+from instructor.lab.cells import NotebookError, graded_cells, read_notebook, solution_regions  # noqa: E402
+from instructor.transforms.lock_cells import stays_editable  # noqa: E402
+from instructor.exports.nbgrader import (ASSIGNMENT, BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN,  # noqa: E402
                                         END_SOLUTION, ExportError, hidden_region,
-                                        make_nbgrader_notebook)
-from instructor.release import leaked_solution_lines  # noqa: E402
+                                        make_nbgrader_notebook, FEEDBACK_MODULE)
+from instructor.exports.release import leaked_solution_lines  # noqa: E402
 
 nbgrader_api = pytest.importorskip(
     "nbgrader.api", reason="nbgrader is a developer dependency: python -m pip install -r "
@@ -50,9 +53,12 @@ def source():
     return read_notebook(ROOT / NOTEBOOK_NAME)
 
 
+SECRET = "ab" * 32  # the export's secret, fixed here so the hidden inputs can be recomputed
+
+
 @pytest.fixture(scope="module")
 def exported(source):
-    return make_nbgrader_notebook(source)
+    return make_nbgrader_notebook(source, SECRET)
 
 
 def nbgrader_cells(notebook):
@@ -122,11 +128,13 @@ SOFTMAXES = {  # name: the student's my_softmax, as source
 
 @pytest.mark.parametrize("name", sorted(SOFTMAXES))
 def test_embedded_hidden_checks_run_without_the_instructor_package(exported, tmp_path, name):
-    """The hidden region of Exercise 1 runs as nbgrader runs it: in a folder holding only the
-    lab's public_tests.py, where the instructor package cannot be imported."""
+    """The hidden region of Exercise 1 runs as nbgrader runs it: in autograded/<student>/<lab>/,
+    holding only the lab's public_tests.py, where the instructor package cannot be imported."""
     _, check = nbgrader_cells(exported)["exercise_1_check"]
     lines = check.source.split("\n")
     region = "\n".join(lines[lines.index(BEGIN_HIDDEN) + 1:lines.index(END_HIDDEN)])
+    tmp_path = tmp_path / "autograded" / "alice" / "lab2_multiclass"
+    tmp_path.mkdir(parents=True)
     shutil.copyfile(ROOT / "public_tests.py", tmp_path / "public_tests.py")
     script = tmp_path / "cell.py"
     script.write_text("import importlib.util\n"
@@ -135,6 +143,7 @@ def test_embedded_hidden_checks_run_without_the_instructor_package(exported, tmp
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=300)
+    assert run.stdout.startswith(nbgrader_hidden.MARKER)  # what the feedback cuts at
     if name == "reference":
         assert run.returncode == 0, run.stderr[-3000:]
         assert "Exercise 1 (my_softmax): hidden checks passed" in run.stdout
@@ -146,16 +155,26 @@ def test_embedded_hidden_checks_run_without_the_instructor_package(exported, tmp
             assert "int64): your function returned whole numbers" in run.stderr
 
 
-def test_bridge_reports_what_the_grader_reports():
+def test_bridge_reports_what_the_grader_reports(tmp_path, monkeypatch):
     def in_place(z):
         z -= np.max(z)
         return reference_softmax(z)
 
-    assert nbgrader_hidden.softmax_failures(hidden_checks, reference_softmax) == []
-    failures = nbgrader_hidden.softmax_failures(hidden_checks, in_place)
-    assert failures and all("changed its input" in failure for failure in failures)
-    raising = nbgrader_hidden.softmax_failures(hidden_checks, lambda z: 1 / 0)
-    assert len(raising) == len(hidden_checks.softmax_inputs())
+    (tmp_path / "alice" / "lab").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "alice" / "lab")
+    assert nbgrader_hidden.student_id() == "alice"
+
+    def failures(function):
+        return nbgrader_hidden.function_failures(hidden_checks, "softmax", function, SECRET,
+                                                 "exercise_1")
+
+    seed = hidden_checks.seed_for(bytes.fromhex(SECRET), "alice", "exercise_1")
+    assert failures(reference_softmax) == [] == hidden_checks.check_function(
+        "softmax", reference_softmax, seed)
+    assert failures(in_place) == hidden_checks.check_function("softmax", in_place, seed)
+    assert failures(in_place) and all("changed its input" in f for f in failures(in_place))
+    raising = failures(lambda z: 1 / 0)
+    assert len(raising) == len(hidden_checks.softmax_inputs(seed))
     assert "raised ZeroDivisionError" in raising[0]
     with pytest.raises(AssertionError, match="- one\n- two"):
         nbgrader_hidden.assert_passes("Exercise 9", ["one", "two"])
@@ -178,17 +197,26 @@ def test_a_lost_check_cell_is_a_clear_error(source):
 
 def test_an_unknown_exercise_kind_is_a_clear_error():
     odd = spec.Exercise(id="exercise_9", title="Exercise 9", short="ex9", points=10,
-                        check_function="test_x", check_call="test_x(x)", records=("x",),
+                        check_function="test_x", check_call="test_x(x)", answer="x",
                         kind="essay")
     with pytest.raises(ExportError, match=r"no hidden test for kind 'essay'"):
-        hidden_region(odd)
+        hidden_region(odd, SECRET)
 
 
 # --- the command line ---------------------------------------------------------------------------
 
 def export(out_dir, *options):
-    return subprocess.run([sys.executable, "-m", "instructor", "export-nbgrader", str(out_dir),
-                           *options], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    """``python -m instructor export-nbgrader OUT_DIR OPTIONS``, run in this process (its
+    command line is the same function): a CompletedProcess with its exit code and stderr."""
+    import contextlib
+    import io
+
+    from instructor.__main__ import main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["export-nbgrader", str(out_dir), *options])
+    return subprocess.CompletedProcess(["export-nbgrader", str(out_dir)], code, out.getvalue(),
+                                       err.getvalue())
 
 
 def test_command_writes_the_course_and_refuses_a_non_empty_folder(tmp_path):
@@ -198,7 +226,10 @@ def test_command_writes_the_course_and_refuses_a_non_empty_folder(tmp_path):
     for name in ("lab2_multiclass.ipynb", "autils.py", "lab_utils_softmax.py", "public_tests.py",
                  "data/ex3data1.mat", "images/network_diagram.svg"):
         assert (folder / name).is_file(), name
-    assert "c.Execute.timeout" in (tmp_path / "course" / "nbgrader_config.py").read_text()
+    config = (tmp_path / "course" / "nbgrader_config.py").read_text()
+    assert "c.Execute.timeout" in config and f"{FEEDBACK_MODULE}.StudentSafeFeedback" in config
+    assert (tmp_path / "course" / f"{FEEDBACK_MODULE}.py").is_file()
+    assert not (folder / f"{FEEDBACK_MODULE}.py").exists()  # released to no student
     assert not (folder / "instructor").exists() and not (folder / "hidden_checks.py").exists()
     again = export(tmp_path / "course")
     assert again.returncode == 2 and "not empty" in again.stderr and "--force" in again.stderr
@@ -214,8 +245,16 @@ def test_command_refuses_the_project_folder():
 
 # --- a real nbgrader round ----------------------------------------------------------------------
 
+# A right softmax that also prints every input it is given, keeps them for a later cell to print,
+# and writes them to a file: what a student would do to learn the hidden inputs from feedback.
+SPY = ['    print("my_softmax got", np.round(z, 5).tolist())',
+       '    globals().setdefault("SEEN", []).append(np.round(z, 5).tolist())',
+       '    open("seen.txt", "a").write(repr(np.round(z, 5).tolist()) + "\\n")',
+       '    ez = np.exp(z)',
+       '    a = ez / np.sum(ez)']
 STUDENTS = {  # name: (what to change in the completed notebook, points expected per exercise)
     "alice": ({}, {item.id: item.points for item in spec.GRADED}),
+    "mallory": ({"exercise_1": SPY}, {item.id: item.points for item in spec.GRADED}),
     "bob": ({"exercise_1": subs.WRONG_SOFTMAX},
             {item.id: 0 if item.id == "exercise_1" else item.points for item in spec.GRADED}),
     "carol": ({"exercise_2": subs.WRONG_MODEL,
@@ -246,6 +285,9 @@ def graded_course(tmp_path_factory):
         notebook = subs.completed(student)
         for exercise, lines in changes.items():
             notebook = subs.with_region(notebook, exercise, lines)
+        if name == "mallory":  # prints what the hidden checks passed, after they ran
+            notebook = subs.insert_code_cell(
+                notebook, subs.cell_index(notebook, "exercise_1", "check") + 1, "print(SEEN)")
         folder = course / "submitted" / name / ASSIGNMENT
         shutil.copytree(release, folder)
         nbformat.write(notebook, folder / NOTEBOOK_NAME)
@@ -265,8 +307,9 @@ def test_generated_release_hides_solutions_and_hidden_tests_and_locks_checks(gra
     student = nbformat.read(release / NOTEBOOK_NAME, as_version=4)
     assert leaked_solution_lines(source, student) == []
     text = nbformat.writes(student)
-    for secret in ("HIDDEN TESTS", "SECRET_SEED", "softmax_failures", "BEGIN SOLUTION"):
-        assert secret not in text, secret
+    secret = _export_secret(graded_course[0])
+    for hidden in ("HIDDEN TESTS", secret, "function_failures", "BEGIN SOLUTION"):
+        assert hidden not in text, hidden
     for exercise in spec.EXERCISES:
         _, check = graded_cells(student, "check")[exercise.id]
         assert check.source.strip() == exercise.check_call
@@ -313,3 +356,48 @@ def test_autograded_notebook_shows_the_public_check_message(graded_course):
         output.get("text", "") + output.get("evalue", "") for output in challenge.outputs)
     _, model_check = graded_cells(carol, "check")["exercise_2"]
     assert model_check.execution_count is not None
+
+
+def _export_secret(course):
+    """The secret the export drew, read from the instructor's copy of the notebook."""
+    import re
+    text = (course / "source" / ASSIGNMENT / NOTEBOOK_NAME).read_text()
+    [secret] = set(re.findall(r"'([0-9a-f]{64})'", text))
+    return secret
+
+
+@pytest.fixture(scope="module")
+def feedback(graded_course):
+    course = graded_course[0]
+    made = nbgrader(course, "generate_feedback", ASSIGNMENT)
+    assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-3000:]
+    return course
+
+
+@pytest.mark.acceptance  # end to end: `python -m pytest -m acceptance`
+def test_feedback_shows_the_public_checks_and_never_the_hidden_tests(feedback):
+    course = feedback
+    secret = _export_secret(course)
+    autograded = (course / "autograded" / "mallory" / ASSIGNMENT / NOTEBOOK_NAME).read_text()
+    seed = hidden_checks.seed_for(bytes.fromhex(secret), "mallory", "exercise_1")
+    hidden = [str(np.round(z, 5).tolist())[1:40] for z in hidden_checks.softmax_inputs(seed)
+              if z.dtype.kind == "f" and z.size >= 2 and np.ptp(z) > 0]
+    # What the spy printed reached the autograded notebook: the test below would mean nothing
+    # otherwise.
+    assert hidden and all(text in autograded for text in hidden)
+    for name in STUDENTS:
+        folder = course / "feedback" / name / ASSIGNMENT
+        page = (folder / f"{ASSIGNMENT}.html").read_text()
+        for leak in (secret, "_lab_hidden_checks", "HIDDEN TESTS", "def check_softmax",
+                     "hidden input", nbgrader_hidden.MARKER):
+            assert leak not in page, (name, leak)
+        assert "test_my_softmax" in page  # the public check's own message is shown
+        assert "Hidden tests: passed" in page or "Hidden tests: failed" in page
+        assert {p.name for p in folder.rglob("*") if p.is_file() and p.suffix != ".html"} \
+            <= {p.name for p in (course / "source" / ASSIGNMENT).rglob("*") if p.is_file()}
+    page = (course / "feedback" / "mallory" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert not [text for text in hidden if text in page]
+    assert not (course / "feedback" / "mallory" / ASSIGNMENT / "seen.txt").exists()
+    assert "Output not shown in feedback" in page  # the cell that printed SEEN
+    bob = (course / "feedback" / "bob" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "test_my_softmax failed" in bob and "Hidden tests: failed" in bob

@@ -4,9 +4,9 @@ released GitHub Classroom workflow's commands, which give each exercise its poin
 An honest student's notebook, completed and executed (outputs stored), passes nbval out of the
 box with the released pytest.ini, nbval_sanitize.cfg and conftest.py; a wrong answer fails, and
 the summary names the exercise. Each run starts TensorFlow and trains (15-40 s), so there are
-only three, the workflow's gate in three folders, started once per session
-(lab_submissions.nbval_runs; test_grading starts them early so that they overlap the grader's
-runs); the Classroom tests of the exercises then read what their gate wrote.
+only three, the workflow's gate in three folders, started together once per session
+(lab_submissions.nbval_runs), in the acceptance tier; the Classroom tests of the exercises then
+read what their gate wrote. The masks' own tests need no run.
 """
 import subprocess
 
@@ -14,8 +14,8 @@ import nbformat
 import pytest
 
 from lab_submissions import NOTEBOOK_NAME, classroom_tests, nbval_runs
-from instructor import spec
-from instructor.cells import graded_cells
+from instructor.lab import spec
+from instructor.lab.cells import graded_cells
 
 
 
@@ -26,6 +26,7 @@ def code_cell_number(folder, exercise, role="check"):
     return sum(cell.cell_type == "code" for cell in notebook.cells[:index])
 
 
+@pytest.mark.acceptance  # three whole nbval runs of the released notebook
 def test_completed_and_executed_notebook_passes_nbval_out_of_the_box(tmp_path_factory):
     result = nbval_runs(tmp_path_factory)["honest"].result()
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
@@ -34,6 +35,7 @@ def test_completed_and_executed_notebook_passes_nbval_out_of_the_box(tmp_path_fa
     assert "Exercise 2 (model): passed" in result.stdout
 
 
+@pytest.mark.acceptance  # three whole nbval runs of the released notebook
 def test_the_checked_notebook_had_its_outputs_stored(tmp_path_factory):
     import nbformat
     folder = nbval_runs(tmp_path_factory)["folders"]["honest"]
@@ -43,6 +45,7 @@ def test_the_checked_notebook_had_its_outputs_stored(tmp_path_factory):
     assert sum(len(c.outputs) for c in code) >= len(code) // 2  # nbval compares these
 
 
+@pytest.mark.acceptance  # three whole nbval runs of the released notebook
 def test_a_wrong_answer_fails_and_names_its_exercise(tmp_path_factory):
     result = nbval_runs(tmp_path_factory)["partly wrong"].result()
     assert result.returncode == 1, result.stdout[-4000:] + result.stderr[-2000:]
@@ -64,7 +67,7 @@ def test_a_wrong_answer_fails_and_names_its_exercise(tmp_path_factory):
     ("Wall time: 1.23 s", "Wall time: 880 ms"),
 ])
 def test_sanitize_masks_what_varies_between_runs(stored, fresh):
-    from instructor.sanitize import load_patterns, sanitize
+    from instructor.findings.outputs import load_patterns, sanitize
     patterns = load_patterns()
     assert sanitize(stored, patterns) == sanitize(fresh, patterns)
 
@@ -81,15 +84,29 @@ def test_sanitize_masks_what_varies_between_runs(stored, fresh):
      "157/157 ━━━━━━━━━━━━━━━━━━━━ 1s 3ms/step - loss: 0.1235"),
 ])
 def test_sanitize_keeps_the_numbers_that_matter(stored, fresh):
-    from instructor.sanitize import load_patterns, sanitize
+    from instructor.findings.outputs import load_patterns, sanitize
     patterns = load_patterns()
     assert sanitize(stored, patterns) != sanitize(fresh, patterns)
 
 
+@pytest.mark.parametrize("text, masked", [
+    ("/home/ann/.venv/lib/python3.11/site-packages/keras/src/x.py:12: UserWarning",
+     "SITE_PACKAGES/keras/src/x.py:12: UserWarning"),
+    ('File "C:\\venv\\Lib\\site-packages\\numpy\\core.py"', 'File "SITE_PACKAGES/numpy\\core.py"'),
+    ("see '/opt/py/site-packages/keras'", "see 'SITE_PACKAGES/keras'"),
+    ("a/b/site-packages/c", "SITE_PACKAGES/c"),
+])
+def test_the_site_packages_mask_takes_the_whole_path_and_only_it(text, masked):
+    """The mask starts a path only where a token starts (after a space or a quote), which also
+    keeps it linear on a long line without spaces (benchmarks/bench_sanitize.py)."""
+    from instructor.findings.outputs import load_patterns, sanitize
+    assert sanitize(text, load_patterns()) == masked
+
+
 def test_instructor_sanitize_reads_the_file_as_nbval_does():
     from nbval.plugin import get_sanitize_patterns
-    from instructor import SANITIZE_FILE
-    from instructor.sanitize import load_patterns
+    from instructor.lab.files import SANITIZE_FILE
+    from instructor.findings.outputs import load_patterns
     assert load_patterns() == get_sanitize_patterns(SANITIZE_FILE.read_text())
 
 
@@ -117,6 +134,7 @@ def _points(classroom_runs, name):
                if classroom_runs["runs"][name][test_name][0])
 
 
+@pytest.mark.acceptance  # three whole nbval runs of the released notebook
 def test_classroom_points_per_exercise(classroom_runs):
     ex1, ex2 = spec.exercise("exercise_1"), spec.exercise("exercise_2")
     runs = classroom_runs["runs"]
@@ -128,6 +146,7 @@ def test_classroom_points_per_exercise(classroom_runs):
         "AssertionError" in runs["partly wrong"][ex1.title][1]
 
 
+@pytest.mark.acceptance  # three whole nbval runs of the released notebook
 def test_classroom_gate_passes_only_the_honest_notebook(classroom_runs):
     gate = classroom_runs["tests"][0][0]
     runs = classroom_runs["runs"]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from instructor import spec
+from instructor.lab import spec
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_PATH = ROOT / "lab2_multiclass.ipynb"

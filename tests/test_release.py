@@ -9,9 +9,9 @@ import yaml
 
 from lab_submissions import (NOTEBOOK_NAME, ROOT, released_folder, released_run, source_notebook,
                              with_region)  # first: it puts the project on sys.path
-from instructor import spec
+from instructor.lab import spec
 from instructor.__main__ import main
-from instructor.cells import END_MARKER, START_MARKER, graded_cells, lab_metadata, split_region
+from instructor.lab.cells import END_MARKER, START_MARKER, graded_cells, lab_metadata, split_region
 
 SHIPPED = {NOTEBOOK_NAME, "public_tests.py", "autils.py", "lab_utils_softmax.py",
            "data/ex3data1.mat", "data/README.md", "images/network_diagram.svg",
@@ -126,10 +126,10 @@ def test_released_workflow_installs_and_runs_nbval_on_python_3_11(folder):
 
 
 def test_released_workflow_and_conftest_are_written_from_the_lab_spec(folder):
-    from instructor.classroom import render_conftest, render_workflow
+    from instructor.exports.classroom import render_conftest, render_workflow
     assert (folder / ".github/workflows/grade.yml").read_text() == render_workflow()
     assert (folder / "conftest.py").read_text() == render_conftest()
-    from instructor.spec import EXERCISES
+    from instructor.lab.spec import EXERCISES
     conftest = (folder / "conftest.py").read_text()
     assert all(repr(item.title) in conftest for item in EXERCISES)
 
@@ -177,6 +177,7 @@ def _errors(cell):
     return [o for o in cell.get("outputs", []) if o["output_type"] == "error"]
 
 
+@pytest.mark.acceptance  # a whole run of the released notebook
 def test_released_notebook_runs_up_to_each_exercise(run_as_released, student):
     solutions, checks = graded_cells(student, "solution"), graded_cells(student, "check")
     first_exercise = solutions["exercise_1"][0]
@@ -194,6 +195,7 @@ def test_released_notebook_runs_up_to_each_exercise(run_as_released, student):
             assert error["ename"] in ("NotImplementedError", "AssertionError"), (index, error["ename"])
 
 
+@pytest.mark.acceptance  # a whole run of the released notebook
 @pytest.mark.parametrize("exercise, number", [("exercise_1", 1), ("exercise_2", 2)])
 def test_each_check_says_the_exercise_is_not_implemented_yet(run_as_released, student, exercise, number):
     cell = run_as_released.cells[graded_cells(student, "check")[exercise][0]]
@@ -205,6 +207,7 @@ def test_each_check_says_the_exercise_is_not_implemented_yet(run_as_released, st
     assert traceback.count("public_tests.py") <= 1, traceback  # one frame: the raise itself
 
 
+@pytest.mark.acceptance  # a whole run of the released notebook
 @pytest.mark.parametrize("challenge", [item.id for item in spec.OPTIONAL])
 def test_the_optional_challenge_checks_only_remind(run_as_released, student, challenge):
     cell = run_as_released.cells[graded_cells(student, "check")[challenge][0]]

@@ -1,18 +1,24 @@
-"""Student text in every report is free of terminal control characters and escape sequences
-(issue 11): report.txt, report.md, report.json, the feedback files and Gradescope's results.json.
+"""Student text in every report: free of terminal control characters and escape sequences, and
+unable to forge a line, a heading, HTML or a code span: report.txt, report.md, report.html,
+report.json, the feedback files and Gradescope's results.json.
 """
 import json
 import re
 
 import pytest
 
-from report_records import ESCAPED, escaped_record, record
-from instructor.clean_text import clean, clean_value
-from instructor.feedback import feedback_html, feedback_markdown
-from instructor.gradescope_run import results_document
-from instructor.report import format_markdown, format_text, write_reports
+from report_records import ESCAPED, escaped_record, exercise_result, record, report
+from instructor.exports.gradescope_run import results_document
+from instructor.lab import spec
+from instructor.reports import write_reports
+from instructor.reports.clean_text import clean, clean_value, markdown, one_line
+from instructor.reports.feedback import feedback_html, feedback_markdown
+from instructor.reports.html import format_html
+from instructor.reports.text import format_markdown, format_text
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# A file or folder name may hold a line break, Markdown and HTML: this one forges a report line.
+FORGER = "eve\n## victim: passed, 100/100\n<img src=x onerror=alert(1)>`code`"
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -36,6 +42,14 @@ def test_clean_value_cleans_every_string_keys_included():
     assert cleaned == {"n": ["a\nb", {"k": "v"}], "x": 3, "y": None}
 
 
+def test_one_line_and_markdown_forge_nothing():
+    assert one_line(FORGER) == ("eve\\n## victim: passed, 100/100\\n<img src=x onerror=alert(1)>"
+                                "`code`")
+    shown = markdown(FORGER)
+    assert "\n" not in shown and "<img" not in shown and "&lt;img" in shown
+    assert "\\`code\\`" in shown  # no code span (and no heading: the line is not its own)
+
+
 def _assert_clean(text, where):
     assert "\x1b" not in text, f"{where}: an escape sequence is left"
     assert not CONTROL.search(text.replace("\n", "").replace("\t", "")), f"{where}: a control " \
@@ -44,42 +58,54 @@ def _assert_clean(text, where):
 
 
 def test_every_report_is_free_of_escapes(tmp_path):
-    records = [record(), escaped_record()]
-    paths = write_reports(records, tmp_path, 3.0, 1, {"cell_timeout": 120.0})
+    paths = write_reports(report([record(), escaped_record()]), tmp_path)
     for kind, path in paths.items():
         text = path.read_text(encoding="utf-8")
-        _assert_clean(text if kind != "json" else json.dumps(json.loads(text), ensure_ascii=False),
-                      kind)
+        if kind == "json":
+            text = json.dumps(json.loads(text), ensure_ascii=False)
+        _assert_clean(text, kind)
         assert "all good" in text, f"{kind}: the text after the carriage return is dropped"
-    for render in (format_text, format_markdown):
-        _assert_clean(render(records, 3.0, 1), render.__name__)
     document = json.loads(paths["json"].read_text())
     assert document["submissions"][1]["name"] == "mallory"
     error = document["submissions"][1]["errors"][0]["message"]
     assert error == "ValueError: boom RED  link\nall good <script>alert(1)</script>"
 
 
+def test_a_name_cannot_forge_a_line_of_a_report(tmp_path):
+    ex1 = spec.exercise("exercise_1")
+    eve = record(FORGER, {ex1.id: exercise_result(ex1, False, "wrong <b>bold</b> `x`", "wrong")})
+    paths = write_reports(report([eve]), tmp_path)
+    for kind in ("text", "markdown"):
+        lines = paths[kind].read_text().splitlines()
+        assert not any(line.lstrip("#- ").startswith("victim") for line in lines), kind
+    md = paths["markdown"].read_text()
+    assert "<b>" not in md and "<img" not in md and "&lt;b&gt;" in md
+    assert not re.search(r"^#+ victim", md, re.M)
+    page = paths["html"].read_text()
+    assert "<img src=x" not in page and "&lt;img src=x" in page
+
+
 def test_feedback_and_gradescope_results_are_free_of_escapes():
     mallory = escaped_record()
     _assert_clean(feedback_markdown(mallory), "feedback markdown")
     _assert_clean(feedback_html(mallory), "feedback html")
-    _assert_clean(json.dumps(results_document(mallory, True, "", 1.0), ensure_ascii=False),
+    _assert_clean(json.dumps(results_document(mallory, "", 1.0), ensure_ascii=False),
                   "results.json")
+    assert "<script>" not in feedback_markdown(record(FORGER))
 
 
 def test_the_grader_records_are_left_as_they_were():
     mallory = escaped_record()
-    format_text([mallory], 1.0, 1)
-    assert ESCAPED in mallory["errors"][0]["message"]  # the reports clean copies
+    format_text(report([mallory]))
+    format_html(report([mallory]))
+    assert ESCAPED in mallory.errors[0].message  # the reports clean copies
 
 
-def test_reports_say_which_records_were_not_sandboxed():
-    sandboxed, unsandboxed = record("alice"), record("bob")
-    unsandboxed["sandboxed"] = False
-    text = format_text([sandboxed, unsandboxed], 3.0, 1)
-    assert text.splitlines()[0].endswith("NOT SANDBOXED (--no-sandbox): bob")
-    assert "bob: passed, 100/100 (submissions/bob.ipynb) [not sandboxed: --no-sandbox]" in text
+def test_reports_say_which_records_were_not_isolated():
+    isolated, exposed = record("alice"), record("bob", isolation="none")
+    text = format_text(report([isolated, exposed]))
+    assert text.splitlines()[0].endswith("NOT ISOLATED (--no-sandbox): bob")
+    assert "bob: passed, 100/100 (submissions/bob.ipynb) [isolation: none]" in text
     assert "alice: passed, 100/100 (submissions/alice.ipynb)\n" in text
-    markdown = format_markdown([unsandboxed], 3.0, 1)
-    assert "NOT SANDBOXED (--no-sandbox): every submission" in markdown
-    assert "NOT SANDBOXED" not in format_text([sandboxed], 3.0, 1)
+    assert "NOT ISOLATED (--no-sandbox): every submission" in format_markdown(report([exposed]))
+    assert "NOT ISOLATED" not in format_text(report([isolated]))

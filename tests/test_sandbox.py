@@ -1,6 +1,9 @@
 """The grader's sandbox and batch, tried as a hostile submission would, through the real runner.
 
-Each case is a small code cell run by ``instructor.kernel_run.run_notebook`` in a sandboxed
+The cases that start kernels are in the acceptance tier (`python -m pytest -m acceptance`); the
+everyday tier keeps those that need none (refusal, discovery, a dead worker, awkward files).
+
+Each case is a small code cell run by ``instructor.engine.kernel.run_notebook`` in a sandboxed
 kernel without TensorFlow (a kernel starts in about a second): the cells of one category share
 one kernel and print a verdict line each ("BLOCKED ..." or "LEAKED ..."), so that one failure
 names its case. The secrets and targets are real: the instructor's ``hidden_checks.py`` and
@@ -22,15 +25,29 @@ import psutil
 import pytest
 
 import lab_submissions  # noqa: F401  (puts the project on sys.path)
-from instructor import PROJECT_ROOT, sandbox
 from instructor.__main__ import main
-from instructor.grade import GradeOptions, grade_all
-from instructor.kernel_run import (DISK_INTERVAL, MAX_CELL_OUTPUT, MAX_FOLDER_ENTRIES,
-                                   MAX_PROCESSES, folder_usage, run_notebook)
-from instructor.submissions import find_submissions
+from instructor.engine import sandbox
+from instructor.engine.kernel import KernelSession, run_notebook
+from instructor.engine.outputs import MAX_CELL_OUTPUT
+from instructor.engine.watchdog import DISK_INTERVAL, MAX_FOLDER_ENTRIES, MAX_PROCESSES, folder_usage
+from instructor.grading.options import GradeOptions
+from instructor.grading.pool import grade_all
+from instructor.grading.submissions import find_submissions
+from instructor.grading.record import ExerciseResult, SubmissionRecord
+from instructor.lab import spec
+from instructor.lab.files import PROJECT_ROOT
 
 AVAILABLE = sandbox.availability()
-needs_sandbox = pytest.mark.skipif(not AVAILABLE.ok, reason=f"no sandbox here: {AVAILABLE.reason}")
+_sandbox_here = pytest.mark.skipif(not AVAILABLE.ok, reason=f"no sandbox here: {AVAILABLE.reason}")
+
+
+def needs_sandbox(test):
+    """A case that starts real kernels in the sandbox: in the acceptance tier (a kernel per
+    category, 1-10 s each: about a minute in all), skipped, saying why, where no sandbox starts."""
+    return pytest.mark.acceptance(_sandbox_here(test))
+
+
+kernel_case = pytest.mark.acceptance  # a kernel without the sandbox, for contrast
 CELL_TIMEOUT = 120  # only ever reached when a case fails: no verdict depends on it
 SECRET_VARIABLE = "GRADER_TEST_SECRET"
 
@@ -43,11 +60,15 @@ def _printed(cell):
     return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
 
 
+def _isolation(sandboxed=True):
+    return sandbox.make() if sandboxed else None
+
+
 def _run(sources, workdir, **limits):
     """Run the cells in a sandboxed kernel; (KernelRun, [printed text per cell])."""
     notebook = _notebook(*sources)
     run = run_notebook(notebook, workdir, cell_timeout=limits.pop("cell_timeout", CELL_TIMEOUT),
-                       sandboxed=limits.pop("sandboxed", True), **limits)
+                       isolation=_isolation(limits.pop("sandboxed", True)), **limits)
     return run, [_printed(cell) for cell in notebook.cells]
 
 
@@ -93,7 +114,7 @@ def reads(targets, workdir):
     os.environ[SECRET_VARIABLE] = secret
     try:
         cases = {
-            "hidden_checks": f"found = open({str(PROJECT_ROOT / 'instructor' / 'hidden_checks.py')!r}).read()",
+            "hidden_checks": f"found = open({str(PROJECT_ROOT / 'instructor' / 'grading' / 'hidden_checks.py')!r}).read()",
             "project": f"found = os.listdir({str(PROJECT_ROOT)!r})\nassert 'instructor' in found, found\n",
             "other_submission": f"found = open({str(targets['other'] / 'model.keras')!r}, 'rb').read()",
             "private_folder": f"found = os.listdir({str(targets['private'])!r})",
@@ -122,7 +143,7 @@ def _verdicts(printed):
                                    "environment", "environment_of_pid_1", "shadow", "grader_home"])
 def test_secrets_cannot_be_read(reads, label):
     cases, run, printed = reads
-    assert run.sandboxed and not run.stopped
+    assert run.isolation == "sandbox" and not run.stopped
     assert " BLOCKED " in _verdicts(printed)[label], printed
 
 
@@ -216,6 +237,7 @@ def test_no_process_survives_the_kernel(how, workdir):
     assert not alive, f"{how}: {[p.cmdline() for p in alive]} outlived the kernel"
 
 
+@kernel_case
 def test_without_the_sandbox_a_daemon_does_survive(workdir):
     """What the sandbox is for: the daemon escape, unsandboxed, leaves a process behind (its
     own session, and a parent that is no longer the kernel's descendant)."""
@@ -224,7 +246,7 @@ def test_without_the_sandbox_a_daemon_does_survive(workdir):
     survivors = _processes_with(token)
     for process in survivors:
         process.kill()
-    assert not run.sandboxed and survivors
+    assert run.isolation == "none" and survivors
 
 
 # --------------------------------------------------------------------------------------------
@@ -259,7 +281,7 @@ def network(workdir):
 @pytest.mark.parametrize("label", ["loopback", "internet", "dns", "abstract_unix", "udp"])
 def test_network_connections_fail(network, label):
     run, printed = network
-    assert run.sandboxed
+    assert run.isolation == "sandbox"
     assert " BLOCKED " in _verdicts(printed)[label], printed  # socket.gaierror is an OSError too
 
 
@@ -373,7 +395,7 @@ def test_a_cell_printing_without_end_stores_only_the_cap_and_the_run_goes_on(loo
     # Before the cap, the grader was still merging such a cell's output minutes after its
     # timeout. The timeout here only ends the loop; the verdicts hold at any speed.
     notebook = _notebook(f"while True:\n    {loop}", "print('after')")
-    run = run_notebook(notebook, workdir, cell_timeout=3, sandboxed=True)
+    run = run_notebook(notebook, workdir, cell_timeout=3, isolation=_isolation())
     assert [c.status for c in run.cells] == ["timeout", "ok"], run.cells
     flood, note = notebook.cells[0].outputs[0], notebook.cells[0].outputs[-1]
     assert flood.output_type == "stream" and set(flood.text) <= {"x", "\n"}
@@ -385,25 +407,31 @@ def test_a_cell_printing_without_end_stores_only_the_cap_and_the_run_goes_on(loo
 
 
 @needs_sandbox
-def test_a_thread_left_printing_is_cut_off_in_the_graders_probe_too(workdir):
-    # Whatever the thread prints while a probe runs lands in the probe's cell: capped there too.
+def test_a_thread_left_printing_never_reaches_the_graders_own_cells(workdir):
+    """The grader's own cells keep only the one display that carries their answer: what a thread
+    prints meanwhile is dropped as it arrives, and a flood of displays is capped."""
     notebook = _notebook("import threading\n"
                          "def _flood():\n    while True:\n        print('y' * 1000)\n"
                          "threading.Thread(target=_flood, daemon=True).start()")
-    probe = "import time\nstarted = time.time()\nwhile time.time() - started < 2:\n    pass"
-    run = run_notebook(notebook, workdir, cell_timeout=CELL_TIMEOUT, sandboxed=True,
-                       after=[("probe", probe)])
-    assert run.cells[0].status == "ok" and run.probes["probe"].status == "ok"
-    printed = "".join(o.get("text", "") for o in run.probes["probe"].outputs
-                      if o.output_type == "stream" and not o.text.startswith("\n[grader:"))
-    assert 0 < len(printed) <= MAX_CELL_OUTPUT
+    probe = ("import time\nfrom IPython.display import display\nstarted = time.time()\n"
+             "while time.time() - started < 2:\n    pass\n"
+             "display({'application/json': {'answer': 42}}, raw=True)\n"
+             "for _ in range(50):\n    display({'application/json': {'x': 'z' * 1000}}, raw=True)")
+    with KernelSession(workdir, cell_timeout=CELL_TIMEOUT, isolation=_isolation()) as session:
+        [cell] = session.run_cells(notebook)
+        answer = session.execute(probe, CELL_TIMEOUT, "application/json", 20_000)
+    assert cell.status == "ok" and answer.status == "ok", (cell, answer)
+    assert all(o.output_type == "display_data" and set(o.data) == {"application/json"}
+               for o in answer.outputs)
+    assert answer.outputs[0].data["application/json"] == {"answer": 42}
+    assert 1 < len(answer.outputs) < 30  # the displays past the limit were dropped
 
 
 @needs_sandbox
 def test_a_progress_line_redrawn_with_carriage_returns_keeps_its_last_state(workdir):
     notebook = _notebook("for i in range(3000):\n    print(f'\\rstep {i}', end='')\nprint()",
                          "import sys\nprint('out'); print('err', file=sys.stderr); print('out')")
-    run = run_notebook(notebook, workdir, cell_timeout=CELL_TIMEOUT, sandboxed=True)
+    run = run_notebook(notebook, workdir, cell_timeout=CELL_TIMEOUT, isolation=_isolation())
     assert [c.status for c in run.cells] == ["ok", "ok"] and not run.cells[0].dropped_output
     assert [(o.name, o.text) for cell in notebook.cells for o in cell.outputs] == [
         ("stdout", "step 2999\n"), ("stdout", "out\nout\n"), ("stderr", "err\n")]
@@ -467,7 +495,7 @@ def test_the_reason_names_what_is_missing(monkeypatch, tmp_path):
 def test_library_callers_are_refused_too(monkeypatch, tmp_path):
     monkeypatch.setenv(sandbox.SIMULATE_UNAVAILABLE_VARIABLE, "1")
     with pytest.raises(sandbox.SandboxUnavailable):
-        run_notebook(_notebook("x = 1"), tmp_path, cell_timeout=10, sandboxed=True)
+        run_notebook(_notebook("x = 1"), tmp_path, cell_timeout=10, isolation=_isolation())
     nbformat.write(_notebook("x = 1"), tmp_path / "bob.ipynb")
     with pytest.raises(sandbox.SandboxUnavailable):
         grade_all(find_submissions([tmp_path / "bob.ipynb"]), GradeOptions())
@@ -479,29 +507,33 @@ def test_no_sandbox_opt_out_grades_and_says_so(monkeypatch, tmp_path, capsys):
     code = main(["grade", str(tmp_path / "broken.ipynb"), "--no-sandbox",
                  "--report-dir", str(tmp_path / "report")])
     out, err = capsys.readouterr()
-    assert code == 1 and "not sandboxed" in out and "not sandboxed" in err
-    [record] = json.loads((tmp_path / "report" / "report.json").read_text())["submissions"]
-    assert record["sandboxed"] is False and record["status"] == "error"
-    assert json.loads((tmp_path / "report" / "report.json").read_text())["options"]["sandbox"] is False
+    assert code == 1 and "NOT ISOLATED" in out and "not isolated" in err
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    [record] = report["submissions"]
+    assert record["isolation"] == "none" and record["status"] == "error"
+    assert report["options"]["isolation"] == "none"
 
 
+@kernel_case
 def test_without_the_sandbox_the_kernel_sees_everything(tmp_path):
     """The opt-out's meaning, shown: the same read that fails in the sandbox succeeds."""
-    hidden = PROJECT_ROOT / "instructor" / "hidden_checks.py"
+    hidden = PROJECT_ROOT / "instructor" / "grading" / "hidden_checks.py"
     run, printed = _run([f"print(len(open({str(hidden)!r}).read()) > 0)"], tmp_path,
                         sandboxed=False)
-    assert not run.sandboxed and printed == ["True\n"]
+    assert run.isolation == "none" and printed == ["True\n"]
 
 
 # --------------------------------------------------------------------------------------------
 # A batch no submission can break
 
-def _grade_or_die(submission, options):
+def _grade_or_die(submission, options, secret):
     """Stands in for the grader in the workers: a submission named killer* kills its process."""
     if submission.name.startswith("killer"):
         os.kill(os.getpid(), signal.SIGKILL)
-    return {"name": submission.name, "status": "passed", "score": 100, "max_score": 100,
-            "pid": os.getpid(), "sandboxed": options.sandbox}
+    record = SubmissionRecord(submission.name, str(submission.notebook))
+    record.exercises = {item.id: ExerciseResult.make(item.id, "passed", "passed")
+                        for item in spec.EXERCISES}
+    return record.finish()
 
 
 def _loose(tmp_path, *names):
@@ -512,25 +544,25 @@ def _loose(tmp_path, *names):
 
 @pytest.mark.parametrize("names, jobs", [
     (("alice", "bob", "killer", "dave", "erin"), 2),
-    (("killer", "bob", "carol"), 2),
-    (("alice", "killer1", "carol", "killer2"), 2),
-    (("alice", "killer", "carol"), 1),
+    pytest.param(("killer", "bob", "carol"), 2, marks=pytest.mark.acceptance),
+    pytest.param(("alice", "killer1", "carol", "killer2"), 2, marks=pytest.mark.acceptance),
+    pytest.param(("alice", "killer", "carol"), 1, marks=pytest.mark.acceptance),
 ])
 def test_a_dead_worker_costs_only_its_own_submission(tmp_path, names, jobs):
     submissions = _loose(tmp_path, *names)
     seen = []
-    records = grade_all(submissions, GradeOptions(sandbox=False), jobs, progress=seen.append,
+    records = grade_all(submissions, GradeOptions(isolation="none"), jobs, progress=seen.append,
                         grade_one=_grade_or_die)
-    assert [r["name"] for r in records] == [s.name for s in submissions]
-    assert sorted(r["name"] for r in seen) == sorted(names)  # each reported once
+    assert [r.name for r in records] == [s.name for s in submissions]
+    assert sorted(r.name for r in seen) == sorted(names)  # each reported once
     for record in records:
-        if record["name"].startswith("killer"):
-            assert record["status"] == "error"
-            [error] = record["errors"]
-            assert "killed by signal SIGKILL" in error["message"]
-            assert "other submissions were not affected" in error["message"]
+        if record.name.startswith("killer"):
+            assert record.status == "error"
+            [error] = record.errors
+            assert "killed by signal SIGKILL" in error.message
+            assert "other submissions were not affected" in error.message
         else:
-            assert record["status"] == "passed", record
+            assert record.status == "passed", record
 
 
 def test_same_file_names_in_different_folders_get_distinct_stable_names(tmp_path):
@@ -582,21 +614,21 @@ EXPECTED_MESSAGES = {
     "old": "an nbformat 3 notebook",
     "broken": "invalid JSON at line 1",
     "latin1": "not UTF-8",
-    "dead": "a link to a file that does not exist",
+    "dead": "nowhere.ipynb, not a submitted file",
     "folder": "a folder named like a notebook",
 }
 
 
 def test_awkward_submissions_each_get_a_record_with_the_right_message(awkward):
     # None of them starts a kernel, sandboxed or not.
-    records = {r["name"]: r for r in grade_all(find_submissions([awkward]),
-                                               GradeOptions(sandbox=False), jobs=2)}
+    records = {r.name: r for r in grade_all(find_submissions([awkward]),
+                                            GradeOptions(isolation="none"), jobs=2)}
     assert set(records) == set(EXPECTED_MESSAGES)
     for name, words in EXPECTED_MESSAGES.items():
         record = records[name]
-        assert record["status"] == "error" and record["score"] == 0, name
-        assert words in record["errors"][0]["message"], (name, record["errors"])
-        assert all(not r["passed"] for r in record["exercises"].values())
+        assert record.status == "error" and record.score == 0, name
+        assert words in record.errors[0].message, (name, record.errors)
+        assert all(not r.passed for r in record.exercises.values())
 
 
 def test_an_nbformat_3_notebook_names_the_fix(awkward):

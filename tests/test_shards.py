@@ -10,12 +10,12 @@ import nbformat
 import pytest
 
 from lab_submissions import ROOT, completed, released_folder
-from report_records import record
+from report_records import record, report
 from instructor.__main__ import main
-from instructor.merge import MergeError, merge_reports
-from instructor.report import write_reports
-from instructor.shards import ShardError, parse_shard, select_shard, shard_description
-from instructor.submissions import Submission
+from instructor.grading.submissions import Submission
+from instructor.reports import write_reports
+from instructor.reports.merge import MergeError, merge_reports
+from instructor.reports.shards import ShardError, parse_shard, select_shard, shard_description
 
 # Fields that measure the run (time, memory), not the grading: they differ between any two runs.
 MEASURED = ("timings", "peak_memory_mb")
@@ -58,9 +58,9 @@ def test_shards_depend_on_sorted_paths_not_on_the_order_given():
 def _shard_report(tmp_path, name, submissions, index, count, options=None):
     selected = select_shard(submissions, index, count)
     folder = tmp_path / name
-    write_reports([record(item.name) for item in selected], folder, 2.0, 1,
-                  options or {"cell_timeout": 120.0, "executed_dir": ""},
-                  extra={"shard": shard_description(submissions, selected, index, count)})
+    write_reports(report([record(item.name) for item in selected], 2.0,
+                         options or {"cell_timeout": 120.0, "executed_dir": ""},
+                         shard=shard_description(submissions, selected, index, count)), folder)
     return folder
 
 
@@ -82,14 +82,15 @@ def test_merge_refuses_overlapping_missing_and_mismatched_shards(tmp_path):
             merge_reports(merged, folders)
         assert expected in str(error.value), (expected, str(error.value))
     plain = tmp_path / "plain"
-    write_reports([record("alice")], plain, 1.0, 1, {})
+    write_reports(report([record("alice")], 1.0, {}), plain)
     with pytest.raises(MergeError, match="not graded with --shard"):
         merge_reports(merged, [one, plain])
     with pytest.raises(MergeError, match="no report.json"):
         merge_reports(merged, [one, tmp_path / "nowhere"])
     edited = tmp_path / "edited"
     edited.mkdir()
-    (edited / "report.json").write_text(json.dumps({"shard": {"index": "2"}, "submissions": []}))
+    (edited / "report.json").write_text(json.dumps({"schema_version": 2, "shard": {"index": "2"},
+                                                    "submissions": []}))
     with pytest.raises(MergeError, match="not what `grade --shard` writes"):
         merge_reports(merged, [one, edited])
     (edited / "report.json").write_text("{ cut short")
@@ -104,10 +105,22 @@ def test_merge_keeps_the_single_run_order_and_local_options_may_differ(tmp_path)
     people = _fake(["carol", "alice", "bob"])
     one = _shard_report(tmp_path, "one", people, 1, 2, {"cell_timeout": 1.0, "executed_dir": "a"})
     two = _shard_report(tmp_path, "two", people, 2, 2, {"cell_timeout": 1.0, "executed_dir": "b"})
-    paths, records = merge_reports(tmp_path / "merged", [two, one])
-    assert [r["name"] for r in records] == ["carol", "alice", "bob"]
+    paths, merged = merge_reports(tmp_path / "merged", [two, one])
+    assert [r.name for r in merged.submissions] == ["carol", "alice", "bob"]
     document = json.loads(paths["json"].read_text())
     assert [s["index"] for s in document["shards"]] == [1, 2]
+    assert sorted(paths) == ["html", "json", "markdown", "text"]  # the overview is merged too
+    assert "3 submission(s)" in paths["html"].read_text()
+
+
+def test_merge_refuses_a_report_of_another_schema_version(tmp_path):
+    people = _fake(["alice", "bob"])
+    one, two = _shard_report(tmp_path, "one", people, 1, 2), _shard_report(tmp_path, "two", people, 2, 2)
+    document = json.loads((two / "report.json").read_text())
+    document["schema_version"] = 1
+    (two / "report.json").write_text(json.dumps(document))
+    with pytest.raises(MergeError, match="report schema 1, this one reads 2"):
+        merge_reports(tmp_path / "merged", [one, two])
 
 
 def test_merge_reports_command_exit_codes(tmp_path, capsys):
