@@ -272,6 +272,52 @@ def weights_cheats(solved):
                                    ("weights_frozen_output", dead_output))]
 
 
+def disguised_model_cheats(solved):
+    """Models that compute something other than their saved config says (the red team's): an
+    output activation of one's own named "linear", a layer class of one's own named Dense, and
+    hidden layers resized after they were built. Each config alone describes the right model."""
+    def with_model(cell_before, region, cell_after=""):
+        notebook = with_region(solved, "exercise_2", region)
+        index = cell_index(notebook, "exercise_2", "solution")
+        if cell_after:
+            notebook.cells[index].source += "\n" + cell_after
+        return _shortened(insert_code_cell(notebook, index, cell_before) if cell_before
+                          else notebook)
+
+    named_linear = with_model(
+        "def linear(x):  # my output activation\n"
+        "    return keras.ops.softmax(x) if x.shape[-1] == 10 else x",
+        ["        keras.Input(shape=(400,)),",
+         '        Dense(25, activation="relu", name="L1"),',
+         '        Dense(15, activation="relu", name="L2"),',
+         '        Dense(10, activation=linear, name="L3"),'])
+    layer_class = with_model(
+        "class _SoftDense(Dense):\n"
+        "    def call(self, inputs):\n"
+        "        return keras.ops.softmax(super().call(inputs))\n"
+        "_SoftDense.__name__ = _SoftDense.__qualname__ = 'Dense'\n"
+        "_SoftDense.__module__ = 'keras.layers'",
+        ["        keras.Input(shape=(400,)),",
+         '        Dense(25, activation="relu", name="L1"),',
+         '        Dense(15, activation="relu", name="L2"),',
+         '        _SoftDense(10, activation="linear", name="L3"),'])
+    resized = with_model(
+        "", ["        keras.Input(shape=(400,)),",
+             '        Dense(30, activation="relu", name="L1"),',
+             '        Dense(20, activation="relu", name="L2"),',
+             '        Dense(10, activation="linear", name="L3"),'],
+        "for _layer, _name, _value in ((model.layers[0], 'units', 25), (model.layers[1], 'units', 15),\n"
+        "        (model.layers[1], '_build_shapes_dict', {'input_shape': (None, 25)}),\n"
+        "        (model.layers[2], '_build_shapes_dict', {'input_shape': (None, 15)})):\n"
+        "    setattr(_layer, _name, _value)")
+    return [Case("model_linear_named_softmax", "disguised models", named_linear,
+                 lost=("exercise_2",)),
+            Case("model_layer_class_named_dense", "disguised models", layer_class,
+                 lost=("exercise_2",)),
+            Case("model_resized_after_building", "disguised models", resized,
+                 lost=("exercise_2",))]
+
+
 def _lab(cell):
     return dict(cell.metadata.get("lab", {}))
 
@@ -376,6 +422,7 @@ def cheats(solved):
     """Every case whose answer is wrong, from the completed (unexecuted) notebook ``solved``."""
     return (hook_cheats(solved) + introspection_cheats(solved) + thread_cheats(solved)
             + internals_cheats(solved) + forged_attribute_cheats(solved) + weights_cheats(solved)
+            + disguised_model_cheats(solved)
             + metadata_cheats(solved) + check_cell_cheats(solved) + interference_cheats(solved)
             + limit_cheats(solved))
 

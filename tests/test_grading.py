@@ -171,6 +171,25 @@ def test_sizes_are_checked_before_the_notebook_is_used(tmp_path, monkeypatch):
         read_submitted(tmp_path / "many.ipynb")
 
 
+@pytest.mark.parametrize("change, words", [
+    (lambda nb: nb["metadata"].update(big=int("9" * 5000)), r"not a notebook \(Exceeds the limit"),
+    (lambda nb: nb["cells"][0].update(source=["x = 1\n", 5]), "not a valid notebook"),
+    (lambda nb: nb["cells"][0].update(source="x = '\ud800'"), "lone surrogate"),
+])
+def test_damaged_notebooks_are_unreadable_not_grader_errors(tmp_path, change, words):
+    import sys
+    sys.set_int_max_str_digits(0)  # to write the integer; the grader reads with the default
+    notebook = json.loads(nbformat.writes(nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("pass")])))
+    change(notebook)
+    (tmp_path / "damaged.ipynb").write_text(json.dumps(notebook), encoding="utf-8",
+                                            errors="surrogatepass")
+    sys.set_int_max_str_digits(4300)
+    from instructor.lab.cells import NotebookError
+    with pytest.raises(NotebookError, match=words):
+        read_submitted(tmp_path / "damaged.ipynb")
+
+
 def test_a_refused_notebook_gets_a_record_that_says_why(tmp_path, capsys):
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")] * 600),
                    tmp_path / "many.ipynb")
@@ -191,9 +210,17 @@ def _record(submission, status="passed"):
     return record.finish()
 
 
+DEEP = 3000  # folders deep: shutil.rmtree meets RecursionError on such a tree
+
+
 def stand_in(submission, options, secret):
     """Grades instantly, except for the submissions named to misbehave."""
-    if submission.name == "sleeps":
+    if submission.name == "sleeps":  # leaves a deep tree in its temporary folder, as a kernel can
+        import tempfile
+        os.chdir(tempfile.mkdtemp(prefix="left-by-sleeps-"))
+        for _ in range(DEEP):  # one level at a time: the whole path is longer than PATH_MAX
+            os.mkdir("d")
+            os.chdir("d")
         time.sleep(60)
     if submission.name == "eats":
         hog = bytearray(600 * 2**20)  # the grading process's own memory, not a kernel's
@@ -208,7 +235,10 @@ def _submissions(*names):
     return [Submission(name, f"{name}.ipynb") for name in names]
 
 
-def test_a_deadline_a_memory_limit_and_a_death_cost_only_their_own_submission():
+def test_a_deadline_a_memory_limit_and_a_death_cost_only_their_own_submission(tmp_path,
+                                                                            monkeypatch):
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the run's folders go
     options = GradeOptions(isolation="none", deadline_seconds=3, grader_memory_mb=400)
     records = pool.grade_all(_submissions("alice", "sleeps", "bob", "eats", "dies", "carol"),
                              options, jobs=2, grade_one=stand_in)
@@ -220,6 +250,8 @@ def test_a_deadline_a_memory_limit_and_a_death_cost_only_their_own_submission():
     assert "more than its limit of 400 MB" in by_name["eats"].refused
     assert by_name["dies"].status == "error" and "exited with code 3" in by_name["dies"].errors[0].message
     assert all(by_name[name].status == "error" for name in ("sleeps", "eats", "dies"))
+    # Nothing the killed processes left stays behind, however deep.
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_each_grading_run_draws_its_own_secret(monkeypatch):
@@ -284,3 +316,29 @@ def test_look_alike_names_are_told_apart():
     from instructor.grading.submissions import _told_apart
     assert _told_apart(["bob", "b\u043eb", "alice", "al\u200bice", "josé"]) == [
         "bob", "b\u043eb [U+043E]", "alice", "al\u200bice [U+200B]", "josé"]
+
+
+def test_every_public_check_runs_before_the_first_hidden_input_enters_the_kernel(monkeypatch):
+    """What students see quotes what their code raised: made after a hidden input entered the
+    kernel, it could carry that input out in the feedback (the red team did, through the
+    optional challenge's message). So the grader calls in two phases."""
+    from instructor.grading import exercises, grade
+    calls = []
+
+    class Session:
+        alive = True
+        run = None
+
+    monkeypatch.setattr(exercises, "public_phase",
+                        lambda item, session: calls.append(("public", item.id)) or ("passed", "", None))
+    monkeypatch.setattr(exercises, "read_architecture",
+                        lambda item, session: calls.append(("model", item.id)) or {})
+    monkeypatch.setattr(exercises, "function_result",
+                        lambda item, *args: calls.append(("hidden", item.id))
+                        or ExerciseResult.make(item.id, "passed", "passed"))
+    record = SubmissionRecord("alice", "alice.ipynb")
+    grade._judge_in_kernel(Session(), record, {}, b"secret")
+    first_hidden = [kind for kind, _ in calls].index("hidden")
+    assert {kind for kind, _ in calls[:first_hidden]} == {"public", "model"}
+    assert all(kind == "hidden" for kind, _ in calls[first_hidden:])
+    assert len(calls) == len(spec.EXERCISES) + len([e for e in spec.EXERCISES if e.kind != "model"])

@@ -60,3 +60,23 @@ def test_a_class_without_mistakes_or_findings_says_so():
     page = overview.format_html(report([record("alice"), record("bob")]))
     assert "No exercise failed: no mistake to count." in page and "No findings." in page
     assert page.count("<img ") == len(overview.FIGURES) - 2
+
+
+def test_student_text_that_looks_like_a_formula_is_drawn_as_text():
+    """A hint of '$' and sixty '{' made matplotlib's mathtext parser recurse until report.html,
+    and every student's feedback after it, were not written."""
+    ex1 = spec.exercise("challenge_stable_softmax")
+    crafted = "x. Hint: $" + "{" * 60 + "$ and $\\frac{a}{$"
+    records = [record("mallory" + "$" * 3, {ex1.id: exercise_result(ex1, False, crafted)})]
+    page = overview.format_html(report(records))
+    assert page.count("<img ") == len(overview.FIGURES) - 1  # no findings: no figure for them
+    assert "could not be drawn" not in page
+
+
+def test_a_figure_that_fails_costs_only_itself(monkeypatch, records):
+    def broken(records):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(overview, "FIGURES", (broken,) + overview.FIGURES[1:])
+    page = overview.format_html(report(records))
+    assert "broken: the figure could not be drawn (RuntimeError)." in page
+    assert page.count("<img ") == len(overview.FIGURES) - 1

@@ -109,3 +109,10 @@ def test_reports_say_which_records_were_not_isolated():
     assert "alice: passed, 100/100 (submissions/alice.ipynb)\n" in text
     assert "NOT ISOLATED (--no-sandbox): every submission" in format_markdown(report([exposed]))
     assert "NOT ISOLATED" not in format_text(report([isolated]))
+
+
+def test_unicode_line_separators_count_as_line_breaks():
+    from instructor.reports.clean_text import clean, one_line
+    for separator in ("\u2028", "\u2029", "\x85"):
+        assert clean(f"passed{separator}## bob: 100/100") == "passed\n## bob: 100/100"
+        assert one_line(f"alice{separator}bob") == "alice\\nbob"

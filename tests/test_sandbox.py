@@ -330,12 +330,17 @@ def test_too_many_processes_are_stopped(workdir):
 
 
 DISK_LIMIT_MB = 20
-# Each writes past the limit, then waits: only the watchdog can end the cell before its timeout.
+# The folder of the kernel's sockets, found as the kernel finds it: its connection file's.
+SOCKET_FOLDER = ("import os\n"
+                 "folder = os.path.dirname(get_ipython().config['IPKernelApp']['connection_file'])\n")
+# Each writes past the limit in files under it, then waits: only the watchdog can end the cell
+# before its timeout.
 DISK_FILLERS = {
-    "one_file": ("with open('big.bin', 'wb') as f:\n"
-                 "    for _ in range(60):\n"
-                 "        f.write(b'x' * 2**20); f.flush()\n"
-                 "import time\ntime.sleep(1000)"),
+    "socket_folder": (SOCKET_FOLDER + "import time\n"
+                      "for i in range(6):\n"
+                      "    with open(os.path.join(folder, f'{i}.bin'), 'wb') as f:\n"
+                      "        f.write(b'x' * 5 * 2**20)\n"
+                      "time.sleep(1000)"),
     "nested_files": ("import os, time\nos.makedirs('a/b', exist_ok=True)\n"
                      "for i in range(60):\n"
                      "    with open(f'a/b/{i}.bin', 'wb') as f:\n"
@@ -354,10 +359,37 @@ def test_filling_the_work_folder_stops_the_kernel(how, tmp_path):
     code = DISK_FILLERS[how].replace("MAX", str(MAX_FOLDER_ENTRIES))
     run, _ = _run(["x = 1", code, "print('after')"], tmp_path, disk_limit_mb=DISK_LIMIT_MB)
     assert [c.status for c in run.cells] == ["ok", "killed", "not run"], run.cells
-    expected = (f"more than {MAX_FOLDER_ENTRIES} files and folders in the work folder in cell 1"
+    where = "the kernel's folders" if how == "socket_folder" else "the work folder"
+    expected = (f"more than {MAX_FOLDER_ENTRIES} files and folders in {where} in cell 1"
                 if how == "many_files" else
-                f"disk limit of {DISK_LIMIT_MB} MB exceeded in the work folder in cell 1")
+                f"disk limit of {DISK_LIMIT_MB} MB exceeded in {where} in cell 1")
     assert expected in run.cells[1].error
+
+
+@needs_sandbox
+def test_no_file_grows_past_the_limit_and_nothing_is_reserved_at_once(tmp_path):
+    """The guard, before any check of the watchdog: a write past the disk limit fails (EFBIG),
+    fallocate fails (EPERM; it reserved gigabytes in microseconds), and the kernel goes on."""
+    run, printed = _run(["with open('big.bin', 'wb') as f:\n"
+                         "    try:\n"
+                         "        for _ in range(60):\n"
+                         "            f.write(b'x' * 2**20); f.flush()\n"
+                         "    except OSError as error:\n"
+                         "        print('write', error.errno)",
+                         "import ctypes, os\n"
+                         "fd = os.open('reserved.bin', os.O_CREAT | os.O_WRONLY)\n"
+                         "try:\n"
+                         "    os.posix_fallocate(fd, 0, 2**31)\n"
+                         "except OSError as error:\n"
+                         "    print('posix_fallocate', error.errno)\n"
+                         "libc = ctypes.CDLL(None, use_errno=True)  # FALLOC_FL_KEEP_SIZE\n"
+                         "print('fallocate', libc.fallocate(fd, 1, ctypes.c_long(0), ctypes.c_long(2**31)),"
+                         " ctypes.get_errno())",
+                         "print('after')"], tmp_path, disk_limit_mb=DISK_LIMIT_MB)
+    assert [c.status for c in run.cells] == ["ok", "ok", "ok"], run.cells
+    assert printed == ["write 27\n", "posix_fallocate 1\nfallocate -1 1\n", "after\n"]
+    assert (tmp_path / "big.bin").stat().st_size == DISK_LIMIT_MB * 2**20
+    assert (tmp_path / "reserved.bin").stat().st_blocks == 0
 
 
 @needs_sandbox
@@ -648,3 +680,35 @@ def test_two_submissions_work_folders_do_not_see_each_other(tmp_path):
                                           "assert 'second' in found, found")], first)
     verdicts = _verdicts(printed)
     assert " BLOCKED " in verdicts["peek"] and " BLOCKED " in verdicts["list"], printed
+
+
+def test_the_guard_caps_files_and_refuses_fallocate_without_a_kernel(tmp_path):
+    """instructor.engine.guard on a plain process: the same limits the kernels start with."""
+    from instructor.engine import guard
+    code = ("import ctypes, os\n"
+            "fd = os.open('f.bin', os.O_CREAT | os.O_WRONLY)\n"
+            "print(os.write(fd, b'x' * 3_000_000))\n"
+            "try:\n    os.write(fd, b'x')\nexcept OSError as error:\n    print(error.errno)\n"
+            "libc = ctypes.CDLL(None, use_errno=True)\n"
+            "print(libc.fallocate(fd, 1, ctypes.c_long(0), ctypes.c_long(2**31)), ctypes.get_errno())\n")
+    import subprocess
+    done = subprocess.run(guard.command([sys.executable, "-c", code], 1_000_000), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["1000000", "27", "-1", "1"], done.stderr
+    assert (tmp_path / "f.bin").stat().st_blocks * 512 < 1_100_000
+
+
+def test_remove_tree_deletes_a_tree_too_deep_for_rmtree(tmp_path):
+    from instructor.engine.watchdog import remove_tree
+    folder = tmp_path / "deep"
+    folder.mkdir()
+    here = os.getcwd()
+    try:
+        os.chdir(folder)
+        for _ in range(3000):
+            os.mkdir("d")
+            os.chdir("d")
+    finally:
+        os.chdir(here)
+    remove_tree(folder)
+    assert not folder.exists()

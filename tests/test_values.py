@@ -144,10 +144,13 @@ def test_a_result_too_large_is_named_not_sent(session):
     assert type(result).__name__ == "ndarray" and "too large" in repr(result)
 
 
+PROBE = np.random.default_rng(0).random((8, 400)).astype(np.float32)
+
+
 def test_the_model_report_reads_the_config_or_says_why_not(session):
-    missing = values.read_model(session, "model")
+    missing = values.read_model(session, "model", PROBE)
     assert missing["problem"] == "model is not defined after running the notebook"
-    not_keras = values.read_model(session, "softmax")  # Keras serializes a function too...
+    not_keras = values.read_model(session, "softmax", PROBE)  # Keras serializes a function too...
     assert not_keras["type"] == "builtins.function"
     from instructor.grading import retrain
     import keras
@@ -217,3 +220,63 @@ def test_a_kernel_that_dies_in_a_call_is_named_as_the_graders_cell(tmp_path):
         with pytest.raises(ChannelError, match="the kernel died in the grader's own cell"):
             RemoteFunction(running, "dies")(np.array([1.0]))
         assert not running.alive
+
+
+# Models a notebook could hold: the expected one, and three that compute something else than
+# their saved config says (the red team's: each got full marks from the config alone).
+MODELS = """
+import keras
+from keras import Sequential
+from keras.layers import Dense
+
+def build(output_activation="linear", last=Dense, units=(25, 15)):
+    keras.utils.set_random_seed(1234)
+    return Sequential([keras.Input(shape=(400,)), Dense(units[0], activation="relu", name="L1"),
+                       Dense(units[1], activation="relu", name="L2"),
+                       last(10, activation=output_activation, name="L3")])
+
+honest = build()
+
+def linear(x):  # named like Keras's, a softmax on the output layer
+    return keras.ops.softmax(x) if x.shape[-1] == 10 else x
+named_linear = build(linear)
+
+class _SoftDense(Dense):
+    def call(self, inputs):
+        return keras.ops.softmax(super().call(inputs))
+_SoftDense.__name__ = _SoftDense.__qualname__ = "Dense"
+_SoftDense.__module__ = "keras.layers"
+disguised_layer = build(last=_SoftDense)
+
+resized = build(units=(30, 20))
+for _layer, _name, _value in ((resized.layers[0], "units", 25), (resized.layers[1], "units", 15),
+        (resized.layers[1], "_build_shapes_dict", {"input_shape": (None, 25)}),
+        (resized.layers[2], "_build_shapes_dict", {"input_shape": (None, 15)})):
+    setattr(_layer, _name, _value)
+"""
+
+
+@pytest.fixture(scope="module")
+def models(session):
+    [result] = session.run_cells(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(MODELS)]))
+    assert result.status == "ok", result
+    import keras
+    return keras
+
+
+def test_an_honest_model_computes_what_its_config_says(session, models):
+    from instructor.grading.exercises import consistency_problem
+    reported = values.read_model(session, "honest", PROBE)
+    assert len(reported["weights"]) == 6 and reported["outputs"].shape == (8, 10)
+    assert consistency_problem(reported, models) == ""
+
+
+@pytest.mark.parametrize("name, words", [
+    ("named_linear", "computes something other than the architecture it reports"),
+    ("disguised_layer", "computes something other than the architecture it reports"),
+    ("resized", "weights of your model do not fit the architecture it reports"),
+])
+def test_a_model_that_is_not_what_its_config_says_is_named(session, models, name, words):
+    from instructor.grading.exercises import consistency_problem
+    reported = values.read_model(session, name, PROBE)
+    assert words in consistency_problem(reported, models)

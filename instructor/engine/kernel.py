@@ -22,7 +22,6 @@ process of the user is killed when the session ends).
 Nothing here knows about the lab.
 """
 import os
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -37,10 +36,11 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+from instructor.engine import guard
 from instructor.engine.outputs import OutputCappedClient, finish_outputs
 from instructor.engine.sandbox import Sandbox
 from instructor.engine.unprivileged import UnprivilegedUser, kill_all
-from instructor.engine.watchdog import Watchdog
+from instructor.engine.watchdog import Watchdog, remove_tree
 
 # TensorFlow's C++ log goes to the kernel's file descriptor 2; with fd capture on, ipykernel
 # would store it as stderr output (see stack-facts: it breaks strict output comparison).
@@ -80,12 +80,15 @@ class KernelRun:
 
 
 class IsolatedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel command runs inside ``self.isolation`` (a Sandbox or an
-    UnprivilegedUser); set it before starting the kernel."""
+    """A kernel manager whose kernel starts through the guard (:mod:`instructor.engine.guard`:
+    no file past ``file_size_limit`` bytes, no fallocate) inside ``self.isolation`` (a Sandbox,
+    an UnprivilegedUser, or None); set both before starting the kernel."""
     isolation = None
+    file_size_limit = 0
 
     def format_kernel_cmd(self, extra_arguments=None):
-        return self.isolation.command(super().format_kernel_cmd(extra_arguments))
+        argv = guard.command(super().format_kernel_cmd(extra_arguments), self.file_size_limit)
+        return self.isolation.command(argv) if self.isolation is not None else argv
 
     def write_connection_file(self, **kwargs):
         super().write_connection_file(**kwargs)
@@ -185,8 +188,11 @@ class KernelSession:
             self._start_kernel()
             memory, cpu, disk = self.limits
             uid = self.isolation.uid if isinstance(self.isolation, UnprivilegedUser) else None
+            # Every folder the kernel may write on the host: its work folder and the folder of
+            # its sockets (or, run as a user, of its home).
+            folders = [str(self.workdir)] + ([str(self._private)] if self._private else [])
             self.watchdog = Watchdog(self.client.km.provisioner.pid, memory, cpu,
-                                     folder=str(self.workdir), disk_limit_mb=disk, uid=uid)
+                                     folders=folders, disk_limit_mb=disk, uid=uid)
             self.watchdog.start()
             self.client.start_new_kernel_client()
         except BaseException:
@@ -221,8 +227,10 @@ class KernelSession:
             manager.isolation = user
             environment = user.inside_environment()
         else:
-            manager = self.client.create_kernel_manager()
+            manager = IsolatedKernelManager(kernel_name="python3")
             environment = kernel_environment(self.threads)
+        disk_limit_mb = self.limits[2]
+        manager.file_size_limit = disk_limit_mb * 2**20 if disk_limit_mb else 0
         self.client.km = manager
         self.client.start_new_kernel(env=environment, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -240,7 +248,7 @@ class KernelSession:
         if isinstance(self.isolation, UnprivilegedUser):
             kill_all(self.isolation)  # a process that double-forked out of the kernel's tree
         if self._private is not None:
-            shutil.rmtree(self._private, ignore_errors=True)
+            remove_tree(self._private)
         self.run.seconds = round(time.monotonic() - self._started, 2)
 
     @property

@@ -22,6 +22,8 @@ import re
 import threading
 import time
 
+import numpy as np
+
 from instructor.grading import hidden_checks, retrain
 from instructor.grading.record import ExerciseResult, not_graded  # noqa: F401  (re-exported)
 from instructor.grading.values import ChannelError, RemoteFunction, read_model
@@ -113,24 +115,84 @@ def _result(item, status, message, public="", hidden=(), check_cell=None):
                                check_cell[0] if check_cell else "")
 
 
-def judge_function(item, session, seed, check_cell):
-    """Judge a function exercise (kind softmax or cross_entropy) by calling the student's
-    function in ``session``'s kernel; returns (ExerciseResult, RemoteFunction)."""
+def public_phase(item, session):
+    """The public check of a function exercise (kind softmax or cross_entropy) on the student's
+    function, called in ``session``'s kernel: (status, message, RemoteFunction).
+
+    Every public check runs before the first hidden input enters the kernel (see
+    :func:`~instructor.grading.grade.grade_submission`): the messages students see are then
+    made before their code could have seen a hidden input, so no feedback can carry one out."""
     function = RemoteFunction(session, item.answer)
     status, public = run_public_check(item.check_function, function)
+    return status, public, function
+
+
+def function_result(item, status, public, function, seed, check_cell):
+    """The exercise's result once its public check gave ``status``: the hidden checks (on the
+    kernel's function, on inputs from ``seed``) when it passed, then its check cell's rule."""
     if item.optional and status == "not attempted":
-        return _result(item, "not attempted", "not attempted", public, check_cell=check_cell), function
+        return _result(item, "not attempted", "not attempted", public, check_cell=check_cell)
     hidden = hidden_checks.check_function(item.kind, function, seed) if status == "passed" else []
     problem = check_cell_problem(check_cell) if status == "passed" and not hidden else ""
     passed = status == "passed" and not hidden and not problem
     message = public if status != "passed" else "; ".join(hidden) or problem or public
-    return _result(item, "passed" if passed else "failed", message, public, hidden,
-                   check_cell), function
+    return _result(item, "passed" if passed else "failed", message, public, hidden, check_cell)
+
+
+def judge_function(item, session, seed, check_cell):
+    """Both phases at once, for one exercise: (ExerciseResult, RemoteFunction)."""
+    status, public, function = public_phase(item, session)
+    return function_result(item, status, public, function, seed, check_cell), function
+
+
+def model_probe():
+    """The inputs the kernel's model is called on (see :func:`read_architecture`): eight of the
+    lab's digits, float32."""
+    X, _ = instructor_module("autils").load_data()
+    return np.ascontiguousarray(X[::625][:8], dtype=np.float32)
 
 
 def read_architecture(item, session):
-    """What the kernel reports of the model (see :func:`~instructor.grading.values.read_model`)."""
-    return read_model(session, item.answer)
+    """What the kernel reports of the model: its config, its weights and its outputs on
+    :func:`model_probe` (see :func:`~instructor.grading.values.read_model`)."""
+    return read_model(session, item.answer, model_probe())
+
+
+# The kernel's model and the model its config describes, given the kernel's weights, must agree
+# on the probe's logits to this tolerance (the same ops on the same CPU: they agree to the last
+# digits; thread counts may change the order of a sum).
+CONSISTENCY_RTOL, CONSISTENCY_ATOL = 1e-4, 1e-4
+
+
+def consistency_problem(reported, module):
+    """Why the model the kernel reported is not the one its config describes, or "".
+
+    Keras saves a layer by its class's name and an activation by its function's name: a layer
+    class or an activation of the student's own, named like Keras's, would be rebuilt (and
+    graded) as Keras's. So the config is rebuilt here, given the kernel's weights, and must
+    compute the kernel's outputs on the probe.
+    """
+    weights, outputs = reported.get("weights"), reported.get("outputs")
+    if weights is None or outputs is None:
+        return ""  # too large to send, or not callable: the checks that follow fail it anyway
+    model = retrain.build(reported["config"], module)
+    if not model.weights:
+        return ""  # a config without an input size: the public check names that mistake
+    try:
+        model.set_weights(weights)
+    except Exception as error:
+        return (f"the weights of your model do not fit the architecture it reports "
+                f"({type(error).__name__}: {str(error)[:200]}): a layer was changed after it was "
+                f"built. Hint: build the model once, in the Exercise 2 cell, and change nothing "
+                f"of it afterwards.")
+    expected = np.asarray(model(reported["probe"], training=False))
+    if expected.shape != np.shape(outputs) or not np.allclose(
+            outputs, expected, rtol=CONSISTENCY_RTOL, atol=CONSISTENCY_ATOL):
+        return ("your model computes something other than the architecture it reports: a layer "
+                "class or an activation function of your own, named like Keras's, is saved (and "
+                "rebuilt by the grader) as Keras's own. Hint: use Keras's Dense layers and give "
+                "each activation by its name, activation=\"relu\" or activation=\"linear\".")
+    return ""
 
 
 def judge_model(item, reported, check_cell, timings=None):
@@ -142,6 +204,9 @@ def judge_model(item, reported, check_cell, timings=None):
     X, y = instructor_module("autils").load_data()
     arguments = spec.check_call_arguments(item)
     try:
+        problem = consistency_problem(reported, module)
+        if problem:
+            return _result(item, "failed", problem, check_cell=check_cell)
         model = retrain.build(reported["config"], module)
         # The architecture first: a model the public check rejects is not worth training.
         status, public = run_public_check(item.check_function, model, *arguments)

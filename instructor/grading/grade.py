@@ -15,6 +15,7 @@ to a deadline and a memory limit).
 
 Marks depend only on the values of step 4 and on each check cell having passed in step 3.
 """
+import contextlib
 import json
 import tempfile
 import time
@@ -25,13 +26,14 @@ import nbformat
 
 from instructor.engine.kernel import KernelSession
 from instructor.engine.limits import LimitExceeded, check_size, json_depth
+from instructor.engine.watchdog import remove_tree
 from instructor.findings import check_cells, files, outputs, static_scan
 from instructor.findings.registry import finding
 from instructor.grading import exercises, hidden_checks
 from instructor.grading.options import (MAX_CELLS, MAX_JSON_DEPTH, MAX_NOTEBOOK_BYTES,
                                         MAX_SOURCE_CHARACTERS)
 from instructor.grading.options import isolation_for
-from instructor.grading.record import CellError, SubmissionRecord, file_stem
+from instructor.grading.record import CellError, SubmissionRecord, file_stem, not_graded
 from instructor.grading.record import error_record as record_for_error
 from instructor.grading.values import ChannelError
 from instructor.lab import spec
@@ -69,8 +71,7 @@ def grade_submission(submission, options, secret):
     last_cell = max(checks.values()) if options.stop_after_checks else None
     record.last_cell_run = restored.origin[last_cell] if last_cell is not None else None
 
-    with tempfile.TemporaryDirectory(prefix="grade-work-") as work:
-        work = Path(work)
+    with work_folder() as work:
         lay_out(work, "helpers", "data", "images")
         before = files.hashes(work)
         with KernelSession(work, cell_timeout=options.cell_timeout,
@@ -113,28 +114,61 @@ def grade_submission(submission, options, secret):
 
 
 def _judge_in_kernel(session, record, check_cell, secret):
-    """The function exercises judged and the model's config read, while the kernel runs;
-    returns ({exercise id: result}, the model's report or None)."""
-    results, reported = {}, None
-    for item in spec.EXERCISES:
+    """The function exercises judged and the model read, while the kernel runs; returns
+    ({exercise id: result}, the model's report or None).
+
+    In two phases: first every public check and the model's report, then the hidden checks.
+    What students see (the public checks' messages, which quote what their code raised) is
+    then made before the first hidden input enters the kernel: no feedback can carry one out,
+    even from a function that keeps what it is given."""
+    results, reported, public = {}, None, {}
+
+    def stopped(item):
+        results[item.id] = not_graded(f"the kernel stopped before the grader could call the "
+                                      f"notebook's code ({session.run.stopped})", [item])[item.id]
+
+    def interfered(item, error):
+        results[item.id] = not_graded(str(error), [item])[item.id]
+        if error.interfered:
+            record.findings.append(finding("grader_call_interfered", f"{item.title}: {error}",
+                                           exercise=item.id))
+
+    for item in spec.EXERCISES:  # phase 1: public checks, the model's report
         if not session.alive:
-            results[item.id] = exercises.not_graded(
-                f"the kernel stopped before the grader could call the notebook's code "
-                f"({session.run.stopped})", [item])[item.id]
+            stopped(item)
             continue
         try:
             if item.kind == "model":
                 reported = exercises.read_architecture(item, session)
             else:
-                seed = hidden_checks.seed_for(secret, record.name, item.id)
-                results[item.id], _ = exercises.judge_function(item, session, seed,
-                                                               check_cell.get(item.id))
+                public[item.id] = exercises.public_phase(item, session)
         except ChannelError as error:
-            results[item.id] = exercises.not_graded(str(error), [item])[item.id]
-            if error.interfered:
-                record.findings.append(finding("grader_call_interfered", f"{item.title}: {error}",
-                                               exercise=item.id))
+            interfered(item, error)
+    for item in spec.EXERCISES:  # phase 2: hidden checks
+        if item.id not in public or item.id in results:
+            continue
+        if not session.alive:
+            stopped(item)
+            continue
+        status, message, function = public[item.id]
+        seed = hidden_checks.seed_for(secret, record.name, item.id)
+        try:
+            results[item.id] = exercises.function_result(item, status, message, function, seed,
+                                                         check_cell.get(item.id))
+        except ChannelError as error:
+            interfered(item, error)
     return results, reported
+
+
+@contextlib.contextmanager
+def work_folder():
+    """A new temporary folder for a submission's kernel, deleted afterwards whatever the
+    kernel left in it (a tree too deep for shutil.rmtree, see remove_tree)."""
+    folder = Path(tempfile.mkdtemp(prefix="grade-work-"))
+    try:
+        yield folder
+    finally:
+        remove_tree(folder)
 
 
 def read_submitted(path):
@@ -164,13 +198,22 @@ def read_submitted(path):
         raw = json.loads(text)
     except json.JSONDecodeError:
         raw = None  # notebook_from_text says where
+    except ValueError as error:  # e.g. an integer of more digits than Python converts
+        raise NotebookError(f"{path.name}: not a notebook ({error})") from None
     cells = raw.get("cells") if isinstance(raw, dict) else None
     if isinstance(cells, list):
         check_size(len(cells), MAX_CELLS, f"{path.name}'s number of cells")
-        code = sum(len(source) if isinstance(source, str) else sum(map(len, source))
-                   for cell in cells if isinstance(cell, dict)
-                   for source in [cell.get("source", "")] if isinstance(source, (str, list)))
+        code = sum(len(part) for cell in cells if isinstance(cell, dict)
+                   for source in [cell.get("source", "")]
+                   for part in ([source] if isinstance(source, str) else
+                                source if isinstance(source, list) else [])
+                   if isinstance(part, str))
         check_size(code, MAX_SOURCE_CHARACTERS, f"{path.name}'s source (characters)")
+    try:
+        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # "\ud800" in the JSON: a lone surrogate, not a character
+        raise NotebookError(f"{path.name}: not a notebook (it holds an escaped lone surrogate, "
+                            f"which is not text: save it again from Jupyter)") from None
     return notebook_from_text(text, str(path))
 
 

@@ -18,12 +18,15 @@ import os
 import secrets
 import signal
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from multiprocessing.connection import wait
+from pathlib import Path
 
 import psutil
 
+from instructor.engine.watchdog import remove_tree
 from instructor.grading.options import isolation_for
 from instructor.grading.record import SubmissionRecord, error_record
 
@@ -61,7 +64,14 @@ def grade_all(submissions, options, jobs=None, progress=None, grade_one=None):
     secret = grading_secret()
     records = {}
     pending = list(enumerate(submissions))
-    workers = [_Worker(options, secret, grade_one) for _ in range(min(jobs, len(pending)))]
+    # Each grading process makes its temporary folders (work folders, kernel sockets) inside a
+    # folder of its own, which the supervisor deletes when it stops or kills that process: a
+    # process killed at its deadline cannot delete what its kernel left. Traversable, not
+    # listable: a kernel run as another user reaches its own folders by their paths.
+    run_folder = Path(tempfile.mkdtemp(prefix="lab-grading-"))
+    os.chmod(run_folder, 0o711)
+    workers = [_Worker(options, secret, grade_one, run_folder / f"worker-{number}")
+               for number in range(min(jobs, len(pending)))]
     try:
         while pending or any(worker.busy for worker in workers):
             for worker in workers:
@@ -81,14 +91,16 @@ def grade_all(submissions, options, jobs=None, progress=None, grade_one=None):
     finally:
         for worker in workers:
             worker.stop()
+        remove_tree(run_folder)
     return [records[position] for position in range(len(submissions))]
 
 
 class _Worker:
     """One grading process and the submission it holds."""
 
-    def __init__(self, options, secret, grade_one):
+    def __init__(self, options, secret, grade_one, folder):
         self.options, self.secret, self.grade_one = options, secret, grade_one
+        self.folder = folder
         self.process = self.connection = None
         self.submission, self.position, self.started, self.sent = None, None, None, 0.0
 
@@ -106,10 +118,14 @@ class _Worker:
         self.connection.send(submission)
 
     def _spawn(self):
+        remove_tree(self.folder)  # what a killed predecessor left
+        self.folder.mkdir()
+        os.chmod(self.folder, 0o711)
         context = multiprocessing.get_context("spawn")
         self.connection, theirs = context.Pipe()
         self.process = context.Process(target=_serve, name="grader",
-                                       args=(theirs, self.options, self.secret, self.grade_one),
+                                       args=(theirs, self.options, self.secret, self.grade_one,
+                                             str(self.folder)),
                                        daemon=True)
         self.process.start()
         theirs.close()
@@ -181,6 +197,7 @@ class _Worker:
         if self.options.isolation == "user":
             from instructor.engine.unprivileged import kill_all, lookup
             kill_all(lookup(self.options.run_as))
+        remove_tree(self.folder)
         self.process = None
 
     def done(self):
@@ -200,10 +217,11 @@ class _Worker:
                     self._kill()
 
 
-def _serve(connection, options, secret, grade_one):
+def _serve(connection, options, secret, grade_one, folder):
     """A grading process: grade each submission it is sent, send its record back as plain data;
     None ends it. ``grade_one`` None: the grader's own (imported here, in the grading process:
     the supervisor never imports the kernel machinery, and starts its workers sooner)."""
+    tempfile.tempdir = folder  # every temporary folder of this process goes there
     if grade_one is None:
         from instructor.grading.grade import grade_safely as grade_one
     while True:

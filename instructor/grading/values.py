@@ -80,7 +80,8 @@ def __lab_grader_call__():
     try:
         result = {function}(*arguments)
     except BaseException as error:
-        reply["raised"] = [type(error).__name__, str(type(error).__module__),
+        reply["raised"] = [type(error).__name__[:{max_message}],
+                           str(type(error).__module__)[:{max_message}],
                            str(error)[:{max_message}], students_line(error)[:{max_message}]]
     else:
         reply["returned"] = describe(result)
@@ -95,7 +96,15 @@ del __lab_grader_call__
 MODEL_CODE = '''\
 def __lab_grader_model__():
     import json
+    import numpy
     from IPython.display import display
+
+    def describe(value):
+        array = numpy.asarray(value)
+        if array.dtype.kind not in "{kinds}" or array.nbytes > {max_bytes}:
+            return {{"kind": "too large", "bytes": int(array.nbytes)}}
+        return {{"kind": "ndarray", "dtype": array.dtype.str, "shape": list(array.shape),
+                "hex": array.tobytes().hex()}}
 
     reply = {{}}
     try:
@@ -106,8 +115,16 @@ def __lab_grader_model__():
         reply["size"] = len(text)
         if len(text) <= {max_config}:
             reply["config"] = text
+        probe = numpy.frombuffer(bytes.fromhex({probe_hex!r}), dtype="<f4").reshape({probe_shape!r})
+        try:  # called first: a model without an input size builds its weights now
+            reply["outputs"] = describe(target(probe, training=False))
+            weights = [numpy.asarray(w) for w in target.get_weights()]
+            if sum(w.nbytes for w in weights) <= {max_bytes}:
+                reply["weights"] = [describe(w) for w in weights]
+        except Exception:
+            pass  # not a model that can be called: its config alone is judged
     except BaseException as error:
-        reply["raised"] = [type(error).__name__, str(type(error).__module__),
+        reply["raised"] = [type(error).__name__[:{max_message}], str(type(error).__module__)[:{max_message}],
                            str(error)[:{max_message}]]
     display({{{mime!r}: reply}}, raw=True)
 
@@ -244,7 +261,7 @@ def exception(raised):
     came from; raised through :func:`raise_as_students`, the exception's traceback then ends on
     that line, as the public checks expect (they quote it in their hint)."""
     try:
-        name, module, message, *rest = (str(part) for part in raised)
+        name, module, message, *rest = (str(part)[:MAX_MESSAGE] for part in raised)
     except (TypeError, ValueError):
         raise ChannelError("the kernel described an exception the grader's code never "
                            "describes", interfered=True) from None
@@ -335,17 +352,24 @@ class RemoteFunction:
         return value(reply["returned"])
 
 
-def read_model(session, name):
-    """(Keras config of the notebook's ``name``, type name), as the kernel reports them.
+def read_model(session, name, probe):
+    """What the kernel reports of the notebook's model ``name``: its Keras config, its weights,
+    and its outputs on ``probe`` (a float32 array of inputs).
 
     Returns a dict: ``config`` (the parsed config, within :data:`MAX_CONFIG` characters and
-    :data:`MAX_CONFIG_DEPTH` levels), ``type`` ("module.qualname"), or ``problem`` (why there is
-    no config: not defined, not serializable, too large).
+    :data:`MAX_CONFIG_DEPTH` levels), ``type`` ("module.qualname"), ``weights`` (a list of
+    arrays; absent past :data:`MAX_ARRAY_BYTES` in all), ``outputs`` (an array; absent when
+    the model could not be called), or ``problem`` (why there is no config: not defined, not
+    serializable, too large). ``weights``, ``outputs`` and ``probe`` come together, or not at
+    all (a model too large to send, or one that could not be called).
 
     Raises:
       ChannelError: no usable answer.
     """
-    code = MODEL_CODE.format(name=name, max_config=MAX_CONFIG, max_message=MAX_MESSAGE, mime=MIME)
+    probe = np.ascontiguousarray(probe, dtype="<f4")
+    code = MODEL_CODE.format(name=name, max_config=MAX_CONFIG, max_message=MAX_MESSAGE, mime=MIME,
+                             kinds=ARRAY_KINDS, max_bytes=MAX_ARRAY_BYTES,
+                             probe_hex=probe.tobytes().hex(), probe_shape=list(probe.shape))
     reply = answer(session.execute(code, MODEL_SECONDS, MIME, MAX_REPLY))
     kind = reply.get("type")
     found = {"type": ".".join(str(part) for part in kind) if isinstance(kind, list) else ""}
@@ -365,4 +389,9 @@ def read_model(session, name):
                                 MAX_CONFIG_DEPTH)
     except (LimitExceeded, ValueError) as error:
         found["problem"] = f"the architecture of {name} could not be read: {error}"
+        return found
+    weights, outputs = reply.get("weights"), reply.get("outputs")
+    if isinstance(weights, list) and isinstance(outputs, dict) and outputs.get("kind") == "ndarray" \
+            and all(isinstance(w, dict) and w.get("kind") == "ndarray" for w in weights):
+        found.update(weights=[value(w) for w in weights], outputs=value(outputs), probe=probe)
     return found

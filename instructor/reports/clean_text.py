@@ -26,10 +26,14 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]
 def clean(text):
     """``text`` without escape sequences or control characters; str in, str out.
 
-    A carriage return becomes a line break (so the text it would have overwritten stays
-    visible); tabs and line breaks are kept; everything else is removed.
+    A carriage return, NEL and the Unicode line and paragraph separators become line breaks (so
+    the text a carriage return would have overwritten stays visible, and no break hides from
+    the one_line below); tabs and line breaks are kept; everything else is removed.
     """
     text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    # The other line breaks of Unicode (vertical tab and form feed are controls, removed below):
+    # a reader or an editor would start a new line at each.
+    text = text.replace("\x85", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
     return _CONTROLS.sub("", _ESCAPES.sub("", text))
 
 

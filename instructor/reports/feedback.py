@@ -77,7 +77,8 @@ def student_message(exercise_id, result):
 
 def _split_hint(message):
     """(message, hint): the public checks end a failure with "Hint: ..."."""
-    head, marker, hint = message.partition("Hint:")
+    # The last "Hint:": the checks' own comes after anything the student's code raised.
+    head, marker, hint = message.rpartition("Hint:")
     return (head.strip(), hint.strip()) if marker else (message.strip(), "")
 
 

@@ -28,6 +28,13 @@ BLUE, ORANGE, GREEN, VERMILLION, GREY = "#0072B2", "#E69F00", "#009E73", "#D55E0
 TOP_MISTAKES = 8
 
 
+def _label(text, width=90):
+    """Student text as a figure label: one line, and its dollar signs escaped, so matplotlib
+    shows them instead of reading mathtext (a crafted formula made its parser recurse until
+    the whole page failed)."""
+    return one_line(text, width).replace("$", r"\$")
+
+
 def _png(fig):
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
@@ -85,13 +92,13 @@ def frequent_mistakes(records):
             if result is None or result.status != "failed":
                 continue
             message = student_message(item.id, result)
-            hint = message.partition("Hint:")[2].strip() or message.split(". ")[0]
+            hint = message.rpartition("Hint:")[2].strip() or message.split(". ")[0]
             hints[(item.short, one_line(hint, 90))] += 1
     if not hints:
         return None, "No exercise failed: no mistake to count."
     top = hints.most_common(TOP_MISTAKES)[::-1]
     fig, ax = _figure(9.0, 0.45 * len(top) + 1.2)
-    ax.barh([f"{short}: {hint}" for (short, hint), _ in top], [count for _, count in top],
+    ax.barh([_label(f"{short}: {hint}", 100) for (short, hint), _ in top], [count for _, count in top],
             color=VERMILLION)
     ax.set_title("Most frequent mistakes, by the hint the students got")
     ax.set_xlabel("submissions")
@@ -124,7 +131,7 @@ def grading_times(records):
     fig, ax = _figure(7.5, 0.3 * len(records) + 1.2 if len(records) <= 30 else 3.0)
     seconds = [record.timings.total for record in records]
     if len(records) <= 30:
-        names = [one_line(record.name, 30) for record in records][::-1]
+        names = [_label(record.name, 30) for record in records][::-1]
         ax.barh(names, seconds[::-1], color=GREEN)
         ax.set_xlabel("seconds")
         ax.tick_params(axis="y", labelsize=7)
@@ -158,11 +165,17 @@ def format_html(report):
              f"{report.seconds:.0f} s with {report.jobs} job(s).</p>"]
     if records:
         for draw in FIGURES:
-            fig, alt = draw(records)
-            if fig is None:
+            try:
+                fig, alt = draw(records)
+                image = _png(fig) if fig is not None else None
+            except Exception as error:  # one figure never costs the page (nor the feedback)
+                parts.append(f"<p>{e(draw.__name__)}: the figure could not be drawn "
+                             f"({e(type(error).__name__)}).</p>")
+                continue
+            if image is None:
                 parts.append(f"<p>{e(alt)}</p>")
                 continue
-            parts.append(f'<p><img src="data:image/png;base64,{_png(fig)}" alt="{e(alt)}"></p>')
+            parts.append(f'<p><img src="data:image/png;base64,{image}" alt="{e(alt)}"></p>')
     parts += ["<h2>Submissions</h2>", "<table><tr><th>submission</th><th>score</th>"
               + "".join(f"<th>{e(item.short)}</th>" for item in spec.EXERCISES)
               + "<th>status</th><th>flagged</th></tr>"]
