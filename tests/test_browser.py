@@ -12,8 +12,8 @@ folder holding a copy of the lab and the student release) and one Chromium:
   stderr, both graded checks print their pass line, every figure shows, and both explorers react
   to their sliders;
 - the student release (``python -m instructor release``): "Run All Cells" stops at the check of
-  Exercise 1 with "Exercise 1 is not implemented yet"; going on with "Run Selected Cell and All
-  Below" reaches the check of Exercise 2, which says "Exercise 2 is not implemented yet".
+  Exercise 1 with "Exercise 1 is not implemented yet"; going on one cell at a time reaches the
+  check of Exercise 2, which says "Exercise 2 is not implemented yet".
 
 Two more tests use the same server and browser:
 
@@ -340,6 +340,10 @@ def assert_markdown_images_load(lab, page_cells):
     return checked
 
 
+SHIFT_SLIDER = "c, added to every z"
+SOFTMAX_SLIDERS = sorted(["z0", "z1", "z2", "z3", SHIFT_SLIDER])
+
+
 def move_slider(lab, cell_index, label, presses=5):
     """Press ArrowRight on a slider; return (readout before, after, image before, after)."""
     slider = lab.sliders(cell_index)[label]
@@ -415,16 +419,18 @@ def test_lab_runs_in_jupyterlab_with_working_explorers(lab_session, lab, artifac
     diagram = assert_markdown_images_load(lab, page_cells)
     assert any("network_diagram.svg" in src for src in diagram), f"images in the text: {diagram}"
 
-    # The softmax explorer: four sliders z0..z3; moving z0 changes its readout and the figure,
-    # and the probability bars of the figure are the softmax of the values the sliders show.
+    # The softmax explorer: sliders z0..z3 and a shift c added to every z; moving z0 changes its
+    # readout and the figure, and the probability bars of the figure are the softmax of
+    # z + c; moving c redraws the inputs but leaves every bar where it was (the lesson).
     softmax_at = find_cell(cells, SOFTMAX_EXPLORER_CALL)
     assert_page_cell_is(page_cells, softmax_at, SOFTMAX_EXPLORER_CALL)
     sliders = lab.sliders(softmax_at)
-    assert sorted(sliders) == ["z0", "z1", "z2", "z3"], f"softmax explorer sliders: {sorted(sliders)}"
+    assert sorted(sliders) == SOFTMAX_SLIDERS, f"softmax explorer sliders: {sorted(sliders)}"
     colours = explorer_colours()
 
     def shown_probabilities():
-        z = [readout_value(lab.readout(sliders[f"z{j}"])) for j in range(4)]
+        shift = readout_value(lab.readout(sliders[SHIFT_SLIDER]))
+        z = [readout_value(lab.readout(sliders[f"z{j}"])) + shift for j in range(4)]
         heights = probability_bar_heights(lab.output_image_src(softmax_at), colours)
         assert heights.sum() > 0, "no probability bars found in the softmax explorer's figure"
         return z, heights / heights.sum()
@@ -442,6 +448,15 @@ def test_lab_runs_in_jupyterlab_with_working_explorers(lab_session, lab, artifac
     assert shares_after[0] > shares_before[0] + 0.05, (shares_before, shares_after)
     print(f"[browser test] softmax explorer: z0 {before} -> {after}; bars measured "
           f"{np.round(shares_before, 3)} -> {np.round(shares_after, 3)}")
+    c_before, c_after, image_before, image_after = move_slider(lab, softmax_at, SHIFT_SLIDER)
+    z_shifted, shares_shifted = shown_probabilities()
+    assert readout_value(c_after) > readout_value(c_before), f"c readout {c_before} -> {c_after}"
+    assert image_after != image_before  # the input bars moved
+    np.testing.assert_allclose(shares_shifted, shares_after, atol=0.01, err_msg=(
+        f"moving c changed the probability bars: {shares_after} -> {shares_shifted}"))
+    lab.screenshot_cell(softmax_at, artifacts / "lab-softmax-explorer-shifted.png")
+    print(f"[browser test] softmax explorer: c {c_before} -> {c_after}; bars measured "
+          f"{np.round(shares_shifted, 3)}")
 
     # The ReLU explorer: a weight and a breakpoint slider per unit; a move redraws the figure.
     relu_at = find_cell(cells, RELU_EXPLORER_CALL)
@@ -531,7 +546,7 @@ def test_student_release_stops_at_each_unfinished_exercise(student_release, lab,
     # probability bars (it writes what is wrong instead), and its sliders still work.
     softmax_at = find_cell(cells, SOFTMAX_EXPLORER_CALL)
     assert not error_outputs(saved[softmax_at])
-    assert sorted(lab.sliders(softmax_at)) == ["z0", "z1", "z2", "z3"]
+    assert sorted(lab.sliders(softmax_at)) == SOFTMAX_SLIDERS
     heights = probability_bar_heights(lab.output_image_src(softmax_at), explorer_colours())
     assert heights.sum() == 0, f"bars drawn for an unimplemented softmax: {heights}"
     lab.screenshot_cell(softmax_at, artifacts / "student-softmax-explorer-before.png")
@@ -631,7 +646,7 @@ def test_lab_runs_in_notebook_7_with_a_working_explorer(lab_session, notebook7, 
 
     softmax_at = find_cell(cells, SOFTMAX_EXPLORER_CALL)
     sliders = notebook7.sliders(softmax_at)
-    assert sorted(sliders) == ["z0", "z1", "z2", "z3"], f"softmax explorer sliders: {sorted(sliders)}"
+    assert sorted(sliders) == SOFTMAX_SLIDERS, f"softmax explorer sliders: {sorted(sliders)}"
     before, image_before = notebook7.readout(sliders["z0"]), notebook7.output_image_src(softmax_at)
     notebook7.drag_slider(sliders["z0"], 0.25)
     try:

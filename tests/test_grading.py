@@ -153,7 +153,7 @@ def test_the_report_validates_against_its_schema(graded):
 
 def test_sizes_are_checked_before_the_notebook_is_used(tmp_path, monkeypatch):
     from instructor.grading import grade
-    many = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")] * 600)
+    many = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass") for _ in range(600)])
     nbformat.write(many, tmp_path / "many.ipynb")
     with pytest.raises(LimitExceeded, match="number of cells is 600 long; the grader reads at most 500"):
         read_submitted(tmp_path / "many.ipynb")
@@ -191,7 +191,7 @@ def test_damaged_notebooks_are_unreadable_not_grader_errors(tmp_path, change, wo
 
 
 def test_a_refused_notebook_gets_a_record_that_says_why(tmp_path, capsys):
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")] * 600),
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass") for _ in range(600)]),
                    tmp_path / "many.ipynb")
     code = main(["grade", str(tmp_path / "many.ipynb"), "--no-sandbox",
                  "--report-dir", str(tmp_path / "report")])

@@ -394,9 +394,13 @@ def test_no_file_grows_past_the_limit_and_nothing_is_reserved_at_once(tmp_path):
 
 @needs_sandbox
 def test_a_sparse_file_takes_no_disk_and_is_not_stopped(tmp_path):
-    # The watchdog looks at the folder about three times while the second cell waits (on a busy
-    # machine perhaps less: folder_usage's own test shows the sparse file counts for nothing).
-    run, printed = _run(["with open('sparse.bin', 'wb') as f:\n    f.truncate(2**40)",
+    # Three sparse files, each below the guard's file-size limit, whose lengths add up to three
+    # times the disk limit: the watchdog counts allocated blocks, not lengths, so nothing stops the
+    # run. It looks at the folder about three times while the second cell waits (on a busy machine
+    # perhaps less: folder_usage's own test shows a sparse file counts for nothing).
+    length = int(0.99 * DISK_LIMIT_MB * 2**20)
+    run, printed = _run(["for i in range(3):\n    with open(f'sparse{i}.bin', 'wb') as f:\n"
+                         f"        f.truncate({length})",
                          f"import time\ntime.sleep({3 * DISK_INTERVAL})\nprint('after')"],
                         tmp_path, disk_limit_mb=DISK_LIMIT_MB)
     assert [c.status for c in run.cells] == ["ok", "ok"] and printed[1] == "after\n"
