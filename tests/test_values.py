@@ -205,7 +205,7 @@ def test_a_deep_or_large_answer_is_refused_before_it_is_used():
 
 
 def test_the_code_sent_to_the_kernel_holds_nothing_but_the_call():
-    code = values.call_code("my_softmax", [np.array([1.0, 2.0])])
+    code = values.call_code("my_softmax", [(np.array([1.0, 2.0]),)])
     assert "my_softmax(*arguments)" in code and "secret" not in code.lower()
     assert np.array([1.0, 2.0]).tobytes().hex() in code
     with pytest.raises(ValueError):
@@ -280,3 +280,33 @@ def test_a_model_that_is_not_what_its_config_says_is_named(session, models, name
     from instructor.grading.exercises import consistency_problem
     reported = values.read_model(session, name, PROBE)
     assert words in consistency_problem(reported, models)
+
+
+def test_calls_sent_ahead_answer_the_same_calls_and_no_others(session):
+    function = RemoteFunction(session, "in_place")
+    first, second = np.array([5.0, 6.0]), np.array([1.0])
+    function.prefetch([(first.copy(),), (second.copy(),)])
+    np.testing.assert_array_equal(function(first), [4.0, 5.0])  # answered from the batch...
+    np.testing.assert_array_equal(first, [4.0, 5.0])  # ...its in-place edit applied too
+    other = np.array([10.0])
+    np.testing.assert_array_equal(function(other), [9.0])  # not the next one sent: live
+    assert function._ahead == [] and function.calls == 2
+
+
+def test_the_public_checks_agree_with_and_without_calls_sent_ahead(session, monkeypatch):
+    """The same verdicts as one cell per call, in one cell per check instead of twenty."""
+    from instructor.grading import exercises
+    from instructor.lab import spec
+    cells = []
+    execute = session.execute
+    monkeypatch.setattr(session, "execute", lambda *args: cells.append(1) or execute(*args))
+    item = spec.exercise("exercise_1")
+    ahead = RemoteFunction(session, "softmax")
+    ahead.prefetch(exercises.calls_of(lambda f: exercises.run_public_check(item.check_function, f),
+                                      item))
+    verdict = exercises.run_public_check(item.check_function, ahead)
+    cells_ahead = len(cells)
+    one_by_one = RemoteFunction(session, "softmax")
+    assert verdict == exercises.run_public_check(item.check_function, one_by_one)
+    assert ahead._ahead == [] and ahead.calls == one_by_one.calls > 10
+    assert cells_ahead == 1 and len(cells) - cells_ahead == one_by_one.calls

@@ -115,6 +115,48 @@ def _result(item, status, message, public="", hidden=(), check_cell=None):
                                check_cell[0] if check_cell else "")
 
 
+def _softmax_reference(z):
+    ez = np.exp(np.asarray(z, dtype=np.float64) - np.max(z))
+    return ez / np.sum(ez)
+
+
+def _cross_entropy_reference(z, y):
+    z = np.asarray(z, dtype=np.float64)
+    return float(np.max(z) + np.log(np.sum(np.exp(z - np.max(z)))) - z[y])
+
+
+# A right answer of each kind of function exercise, to learn the calls a check makes of a
+# function that passes it (see :func:`calls_of`).
+REFERENCES = {"softmax": _softmax_reference, "cross_entropy": _cross_entropy_reference}
+
+
+class _Recorder:
+    """Stands in for the student's function: answers as the reference does, and notes each
+    call's arguments as they were given."""
+
+    def __init__(self, reference, name):
+        self.reference, self.calls = reference, []
+        self.__name__ = self.__qualname__ = name
+
+    def __call__(self, *arguments):
+        self.calls.append(tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a
+                                for a in arguments))
+        return self.reference(*arguments)
+
+
+def calls_of(check, item):
+    """The argument tuples ``check`` (a function of the function to check) calls a right answer
+    of ``item``'s kind with, in order: what the student's function will most likely be called
+    with, sent to the kernel ahead in one cell (RemoteFunction.prefetch)."""
+    recorder = _Recorder(REFERENCES[item.kind], item.answer)
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            check(recorder)
+        except Exception:  # a check that stops on the reference: its calls so far
+            pass
+    return recorder.calls
+
+
 def public_phase(item, session):
     """The public check of a function exercise (kind softmax or cross_entropy) on the student's
     function, called in ``session``'s kernel: (status, message, RemoteFunction).
@@ -123,6 +165,7 @@ def public_phase(item, session):
     :func:`~instructor.grading.grade.grade_submission`): the messages students see are then
     made before their code could have seen a hidden input, so no feedback can carry one out."""
     function = RemoteFunction(session, item.answer)
+    function.prefetch(calls_of(lambda target: run_public_check(item.check_function, target), item))
     status, public = run_public_check(item.check_function, function)
     return status, public, function
 
@@ -132,7 +175,11 @@ def function_result(item, status, public, function, seed, check_cell):
     kernel's function, on inputs from ``seed``) when it passed, then its check cell's rule."""
     if item.optional and status == "not attempted":
         return _result(item, "not attempted", "not attempted", public, check_cell=check_cell)
-    hidden = hidden_checks.check_function(item.kind, function, seed) if status == "passed" else []
+    hidden = []
+    if status == "passed":
+        function.prefetch(calls_of(lambda target: hidden_checks.check_function(item.kind, target,
+                                                                               seed), item))
+        hidden = hidden_checks.check_function(item.kind, function, seed)
     problem = check_cell_problem(check_cell) if status == "passed" and not hidden else ""
     passed = status == "passed" and not hidden and not problem
     message = public if status != "passed" else "; ".join(hidden) or problem or public

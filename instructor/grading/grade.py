@@ -60,8 +60,6 @@ def grade_submission(submission, options, secret):
         record.timings.total = round(time.monotonic() - started, 2)
         return record.finish("error")
 
-    if options.warm_up:
-        exercises.warm_up()  # Keras imports and trains the expected model while the kernel works
     record.findings = static_scan.static_findings(notebook) + files.submitted_file_findings(
         [submission.folder, Path(submission.notebook).parent])
     restored = check_cells.restore(read_notebook(SOURCE_NOTEBOOK), notebook)
@@ -79,6 +77,11 @@ def grade_submission(submission, options, secret):
                            cpu_limit_seconds=options.cpu_limit_seconds,
                            disk_limit_mb=options.disk_limit_mb, threads=options.kernel_threads,
                            isolation=isolation_for(options)) as session:
+            if options.warm_up:
+                # Keras imported and the expected model trained while the kernel works. Started
+                # once the kernel runs: importing TensorFlow holds the interpreter's lock for
+                # seconds, and the kernel's start waited on it (about 1 s, measured).
+                exercises.warm_up()
             session.run_cells(fresh, last_cell)
             cells = {result.index: result for result in session.run.cells}
             check_cell = {exercise: (cells[index].status, cells[index].error)
