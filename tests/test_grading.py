@@ -15,6 +15,7 @@ import re
 import time
 
 import nbformat
+import psutil  # a requirement of ipykernel
 import pytest
 
 from lab_submissions import NOTEBOOK_NAME, graded_batch  # first: it puts the project on sys.path
@@ -250,8 +251,11 @@ def test_a_deadline_a_memory_limit_and_a_death_cost_only_their_own_submission(tm
     assert "more than its limit of 400 MB" in by_name["eats"].refused
     assert by_name["dies"].status == "error" and "exited with code 3" in by_name["dies"].errors[0].message
     assert all(by_name[name].status == "error" for name in ("sleeps", "eats", "dies"))
-    # Nothing the killed processes left stays behind, however deep.
+    # Nothing the killed processes left stays behind, however deep, and no process either.
     assert list(tmp_path.iterdir()) == []
+    # (The shared batch of the other tests may be grading meanwhile: this process's own children.)
+    left = [" ".join(child.cmdline()) for child in psutil.Process().children()]
+    assert not [command for command in left if "multiprocessing" in command], left
 
 
 def test_each_grading_run_draws_its_own_secret(monkeypatch):
