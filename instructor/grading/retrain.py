@@ -23,7 +23,7 @@ import numpy as np
 SEED = 1234
 LEARNING_RATE = 0.001
 EPOCHS = 40
-MAX_CONFIG_DEPTH = 32
+MAX_CONFIG_DEPTH = 32  # also the depth of the kernel's reply values.py reads
 # Sizes a config may declare, checked before Keras builds anything (the lab's model: 25 units at
 # most, 10,575 parameters). Keys whose numbers size a layer's weights:
 SIZE_KEYS = ("units", "filters", "input_dim", "output_dim", "kernel_size", "batch_shape",

@@ -22,6 +22,7 @@ import linecache
 import numpy as np
 
 from instructor.engine.limits import LimitExceeded, check_size, depth_of, loads
+from instructor.grading.retrain import MAX_CONFIG_DEPTH
 
 MIME = "application/vnd.lab-grader.value+json"
 CALL_SECONDS = 10  # a call of the student's function that takes longer is interrupted
@@ -30,7 +31,6 @@ MAX_REPLY = 4_000_000  # characters of one answer; the lab's largest (1,000 floa
 MAX_ARRAY_BYTES = 1_000_000  # per array; the checks' largest input is 8,000 bytes
 MAX_MESSAGE = 500  # characters of an exception's message
 MAX_CONFIG = 500_000  # characters of a model's config; the lab's model has about 4,000
-MAX_CONFIG_DEPTH = 32
 ARRAY_KINDS = "biufc"  # booleans, integers, floats, complex: the values a check compares
 
 # The kernel's side of a call. It defines one function of a name no notebook uses, calls it and
