@@ -264,7 +264,8 @@ def _merge_reports(args):
 
 
 def _export_gradescope(args):
-    from instructor.exports.gradescope import ExportError, write_autograder_zip
+    from instructor.exports.gradescope import write_autograder_zip
+    from instructor.exports.release import ExportError
 
     try:
         names = write_autograder_zip(args.out_zip, force=args.force)

@@ -113,3 +113,14 @@ def test_the_layering_test_sees_a_violation(tmp_path):
     offender.write_text("from instructor.lab.files import PROJECT_ROOT\n")
     [(target, line)] = _imports(offender)
     assert target == "lab.files" and _stage(target) not in ALLOWED["engine"]
+
+
+def test_each_class_is_defined_once():
+    """One class per name in the package (two ExportError classes with different bases were
+    once raised by two exports)."""
+    defined = {}
+    for name, path in MODULES.items():
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef):
+                defined.setdefault(node.name, []).append(name)
+    assert {cls: where for cls, where in defined.items() if len(where) > 1} == {}

@@ -22,11 +22,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from instructor.engine.sandbox import PASSED_VARIABLES  # the same allowlist
 from instructor.engine.watchdog import user_processes
 
 SETPRIV = "setpriv"  # util-linux, in every Debian and Ubuntu image
 # The environment inside starts empty; these come from the caller's, when set.
-PASSED_VARIABLES = ("LANG", "LC_ALL", "TZ")
 
 
 class UserUnavailable(RuntimeError):

@@ -12,17 +12,13 @@ from pathlib import Path
 
 import nbformat
 
-from instructor.exports.release import ReleaseError, make_student_notebook
+from instructor.exports.release import ExportError, make_student_notebook
 from instructor.lab.cells import read_notebook
 from instructor.lab.files import (NOTEBOOK_NAME, PACKAGE_DIR, PROJECT_ROOT, SOURCE_NOTEBOOK,
                                   TEMPLATES_DIR, MissingLabFile, lab_files)
 
 SCRIPTS = ("setup.sh", "run_autograder")  # at the zip's root, executable
 SHIPPED = ("helpers", "data", "images", "requirements", "nbval")  # instructor.lab.files' groups
-
-
-class ExportError(ReleaseError):
-    """The zip cannot be written (bad path, a file missing from the project)."""
 
 
 def autograder_files():

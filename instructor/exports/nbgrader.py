@@ -38,7 +38,7 @@ from pathlib import Path
 import nbformat
 
 from instructor.exports import nbgrader_feedback, nbgrader_hidden
-from instructor.exports.release import ReleaseError, check_output_folder
+from instructor.exports.release import ExportError, ReleaseError, check_output_folder
 from instructor.grading.options import GradeOptions
 from instructor.lab import spec
 from instructor.lab.cells import graded_cells, read_notebook, split_region
@@ -65,10 +65,6 @@ CODE_STUB = ("# YOUR CODE HERE: replace this line and the next one\n"
 EMBEDDED_MODULES = {"_lab_hidden_checks": "instructor.grading.hidden_checks",
                     "_lab_retrain": "instructor.grading.retrain",
                     "_lab_nbgrader_hidden": "instructor.exports.nbgrader_hidden"}
-
-
-class ExportError(ReleaseError):
-    """The course folder cannot be written, or the export would break nbgrader's parsing."""
 
 
 def nbgrader_metadata(grade_id, grade=False, solution=False, locked=False, points=None):

@@ -31,6 +31,11 @@ class ReleaseError(RuntimeError):
     """The release cannot be written (bad output folder, broken source notebook)."""
 
 
+class ExportError(ReleaseError):
+    """An export for another engine cannot be written: a bad output path, a file missing from
+    the project, or a notebook the engine would misread (nbgrader's delimiters in a cell)."""
+
+
 def make_student_notebook(source):
     """The student notebook built from the source notebook (which is left unchanged): the steps
     of :data:`instructor.transforms.STUDENT_RELEASE` (outputs and run metadata cleared, every
