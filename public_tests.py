@@ -237,6 +237,11 @@ def _hint_for_error(error, line, fname, z):
             f"any 1-D array of ints or floats.")
 
 
+def _is_tensor(value):
+    """Whether ``value`` is a tensor of a deep-learning library rather than a NumPy value."""
+    return type(value).__module__.split(".")[0] in ("tensorflow", "keras", "torch", "jax", "jaxlib")
+
+
 def _check_result_type(a, z, check):
     """Raise _Failed unless ``a`` is a 1-D float NumPy array of len(z) values."""
     n = len(z)
@@ -244,7 +249,7 @@ def _check_result_type(a, z, check):
     if a is None:
         raise _Failed(f"{check} failed: your function returned None. {want}, got None. Hint: end "
                       f"your function with `return a`, where a holds the probabilities.")
-    if type(a).__module__.split(".")[0] in ("tensorflow", "keras", "torch", "jax", "jaxlib"):
+    if _is_tensor(a):
         raise _Failed(f"{check} failed: your function returned a tensor ({type(a).__name__}), "
                       f"not a NumPy array. {want}. Hint: this exercise asks you to write softmax "
                       f"yourself with NumPy (np.exp and np.sum) instead of calling tf.nn.softmax.")
@@ -597,7 +602,7 @@ def _check_cross_entropy_value(value, z, y, given, check, fname):
     if value is None:
         raise _Failed(f"{check} failed: your {fname} returned None for {_ce_text(z, y)}. {want}. "
                       f"Hint: end your function with `return loss`.")
-    if type(value).__module__.split(".")[0] in ("tensorflow", "keras", "torch", "jax", "jaxlib"):
+    if _is_tensor(value):
         raise _Failed(f"{check} failed: your {fname} returned a tensor ({type(value).__name__}). "
                       f"{want}, as a NumPy or Python number. Hint: compute it yourself with NumPy "
                       f"(np.max, np.exp, np.sum, np.log).")
