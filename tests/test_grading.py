@@ -156,7 +156,7 @@ def test_sizes_are_checked_before_the_notebook_is_used(tmp_path, monkeypatch):
     from instructor.grading import grade
     many = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass") for _ in range(600)])
     nbformat.write(many, tmp_path / "many.ipynb")
-    with pytest.raises(LimitExceeded, match="number of cells is 600 long; the grader reads at most 500"):
+    with pytest.raises(LimitExceeded, match="many.ipynb has 600 cells; the grader reads at most 500"):
         read_submitted(tmp_path / "many.ipynb")
     (tmp_path / "deep.ipynb").write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(LimitExceeded, match="nests its JSON 100000 levels deep"):
@@ -168,8 +168,20 @@ def test_sizes_are_checked_before_the_notebook_is_used(tmp_path, monkeypatch):
     with pytest.raises(LimitExceeded, match="the grader reads at most 64"):
         read_submitted(tmp_path / "metadata.ipynb")
     monkeypatch.setattr(grade, "MAX_NOTEBOOK_BYTES", 1000)
-    with pytest.raises(LimitExceeded, match="bytes"):
+    with pytest.raises(LimitExceeded, match=r"many.ipynb has [\d,]+ bytes; the grader reads at most 1,000"):
         read_submitted(tmp_path / "many.ipynb")
+
+
+def test_finding_submissions_parses_no_notebook(tmp_path):
+    """The supervisor only lists files: a notebook nested 100,000 deep crashed the whole run with
+    RecursionError there, and a 500 MB one took a gigabyte, before any limit was checked. The
+    grading process refuses them, each in its own record."""
+    (tmp_path / "deep.ipynb").write_text("[" * 100_000 + "]" * 100_000)
+    [submission] = find_submissions([tmp_path])
+    assert submission.problem == ""
+    from instructor.grading.grade import grade_safely
+    record = grade_safely(submission, GradeOptions(isolation="none"), b"secret")
+    assert record.status == "error" and "nests its JSON 100000 levels deep" in record.refused
 
 
 @pytest.mark.parametrize("change, words", [

@@ -34,12 +34,13 @@ def test_the_expected_architecture_passes_both_checks_and_builds(reference):
 
 
 @pytest.mark.parametrize("units, words", [
-    (1_500_000, "declares a size of 1,500,000; the grader builds layers of at most 100,000"),
+    (1_500_000, "layer 'L1' \\(Dense\\) declares a size of 1,500,000; the grader builds layers of "
+                "at most 100,000"),
     (60_000, "would hold about"),  # under the unit bound, but (400 + 1) x 60,000 weights
 ])
 def test_a_layer_too_large_is_refused_before_anything_is_built(reference, units, words):
     config = copy.deepcopy(reference)
-    _dense(config, 0)["config"]["units"] = units
+    _dense(config, 0)["config"].update(units=units, name="L1")  # named by its name
     with pytest.raises(retrain.ArchitectureError, match=words):
         retrain.build(config, keras)
 

@@ -14,10 +14,11 @@ class LimitExceeded(ValueError):
     """Data larger or deeper than its bound; the message says what, how large, and the bound."""
 
 
-def check_size(size, limit, what):
-    """Raise LimitExceeded if ``size`` (bytes or characters, as ``what`` says) passes ``limit``."""
+def check_size(size, limit, what, unit="characters"):
+    """Raise LimitExceeded if ``size`` (counted in ``unit``) passes ``limit``: "WHAT has 600
+    cells; the grader reads at most 500"."""
     if size > limit:
-        raise LimitExceeded(f"{what} is {size:,} long; the grader reads at most {limit:,}")
+        raise LimitExceeded(f"{what} has {size:,} {unit}; the grader reads at most {limit:,}")
 
 
 def json_depth(text):

@@ -184,7 +184,7 @@ def read_submitted(path):
     """
     path = Path(path)
     try:
-        check_size(path.stat().st_size, MAX_NOTEBOOK_BYTES, f"{path.name} (bytes)")
+        check_size(path.stat().st_size, MAX_NOTEBOOK_BYTES, path.name, "bytes")
     except FileNotFoundError:
         raise NotebookError(f"{path}: no such file") from None
     try:
@@ -203,15 +203,21 @@ def read_submitted(path):
         raw = None  # notebook_from_text says where
     except ValueError as error:  # e.g. an integer of more digits than Python converts
         raise NotebookError(f"{path.name}: not a notebook ({error})") from None
+    version = raw.get("nbformat") if isinstance(raw, dict) else None
+    if isinstance(version, int) and not isinstance(version, bool) and version < 4:
+        raise NotebookError(
+            f"{path}: an nbformat {version} notebook (written by IPython 2 or older); the grader "
+            f"reads nbformat 4: open and save it in JupyterLab or Notebook 7, or run `jupyter "
+            f"nbconvert --to notebook --nbformat 4 --inplace {path.name}`, and submit it again")
     cells = raw.get("cells") if isinstance(raw, dict) else None
     if isinstance(cells, list):
-        check_size(len(cells), MAX_CELLS, f"{path.name}'s number of cells")
+        check_size(len(cells), MAX_CELLS, path.name, "cells")
         code = sum(len(part) for cell in cells if isinstance(cell, dict)
                    for source in [cell.get("source", "")]
                    for part in ([source] if isinstance(source, str) else
                                 source if isinstance(source, list) else [])
                    if isinstance(part, str))
-        check_size(code, MAX_SOURCE_CHARACTERS, f"{path.name}'s source (characters)")
+        check_size(code, MAX_SOURCE_CHARACTERS, path.name, "characters of code")
     try:
         json.dumps(raw, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:  # "\ud800" in the JSON: a lone surrogate, not a character

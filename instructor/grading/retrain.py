@@ -99,7 +99,9 @@ def check_sizes(config):
         sizes = [n for key in SIZE_KEYS for n in _numbers(layer.get(key))]
         too_large = [n for n in sizes if n > MAX_UNITS]
         if too_large:
-            raise ArchitectureError(f"layer {number} ({class_name}) declares a size of "
+            name = layer.get("name")
+            which = f"{name!r}" if isinstance(name, str) and name else f"number {number}"
+            raise ArchitectureError(f"layer {which} ({class_name}) declares a size of "
                                     f"{too_large[0]:,}; the grader builds layers of at most "
                                     f"{MAX_UNITS:,}")
         if class_name == "InputLayer" and sizes:
@@ -129,7 +131,8 @@ def _layer_configs(config):
              for layer in layers if isinstance(layer, dict)]
     build_config = config.get("build_config")
     if isinstance(build_config, dict) and build_config.get("input_shape"):
-        found.insert(0, ("InputLayer", {"shape": build_config["input_shape"]}))
+        found.insert(0, ("InputLayer", {"shape": build_config["input_shape"],
+                                        "name": "the input the model was built for"}))
     return found
 
 

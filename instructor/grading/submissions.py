@@ -10,10 +10,12 @@ A path may be:
 - a folder of submissions: each ``.ipynb`` file directly in it, and each sub-folder that holds
   ``lab2_multiclass.ipynb`` or exactly one ``.ipynb``, is a submission.
 
-Nothing found is dropped silently: a sub-folder holding several notebooks but not the lab's, a
-``.ipynb`` that is not a readable file (a dangling link, a folder) and a notebook in the old
-nbformat 3 each become a submission with a ``problem``, which the grader reports instead of
-grading. Sub-folders without any notebook are not submissions and are skipped.
+Nothing found is dropped silently: a sub-folder holding several notebooks but not the lab's and
+a ``.ipynb`` that is not a readable file (a dangling link, a folder) each become a submission
+with a ``problem``, which the grader reports instead of grading. Sub-folders without any
+notebook are not submissions and are skipped. Nothing here reads a notebook's contents: the
+grading process does, within its limits (a notebook's bytes, depth and cells are checked before
+it is parsed, ``grade.read_submitted``).
 
 Names are unique and stable: they depend only on the paths, never on the order of discovery.
 Two ``alice.ipynb`` in different folders become ``alice@section1`` and ``alice@section2`` (as
@@ -25,7 +27,6 @@ Links are never followed: a notebook, or a submission folder, that is a symbolic
 submission with a ``problem`` naming the link and its target, so it gets its own record and
 never takes the target's grade (the target, a classmate's notebook, gets its own).
 """
-import json
 import os
 import unicodedata
 from dataclasses import dataclass, replace
@@ -82,24 +83,6 @@ def find_submissions(paths):
     return _unique_names(_without_repeats(found))
 
 
-def format_problem(path):
-    """Why ``path`` cannot be graded as a notebook, judged from its first bytes, or "".
-
-    Only what the notebook reader would misname: an nbformat 3 notebook (which it calls "not a
-    notebook"). Damaged files are left to the reader, whose messages say what is wrong.
-    """
-    try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return ""
-    if isinstance(raw, dict) and isinstance(raw.get("nbformat"), int) and raw["nbformat"] < 4:
-        return (f"{path}: an nbformat {raw['nbformat']} notebook (written by IPython 2 or older); "
-                f"the grader reads nbformat 4: open and save it in JupyterLab or Notebook 7, or "
-                f"run `jupyter nbconvert --to notebook --nbformat 4 --inplace {Path(path).name}`, "
-                f"and submit it again")
-    return ""
-
-
 def _checked(submission):
     """The submission with its ``problem`` filled in when the notebook cannot be graded."""
     path = submission.notebook
@@ -113,7 +96,7 @@ def _checked(submission):
     if path.exists() and not path.is_file():
         return replace(submission, problem=f"{path}: a folder named like a notebook, not a "
                                            f"notebook file")
-    return replace(submission, problem=format_problem(path))
+    return submission
 
 
 def _from_notebook(path):
