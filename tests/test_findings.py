@@ -166,6 +166,34 @@ def test_an_edited_public_tests_beside_the_notebook_is_named(tmp_path):
     assert "the grader used its own" in found.message
 
 
+def test_a_submitted_link_is_named_and_never_followed(tmp_path):
+    (tmp_path / "public_tests.py").symlink_to("/proc/kcore")  # a file that never ends, for root
+    (tmp_path / "autils.py").symlink_to(ROOT / "autils.py")  # the instructor's own file
+    found = {item.message.split(" ")[0]: item for item in files.submitted_file_findings([tmp_path])}
+    assert set(found) == {str(tmp_path / "public_tests.py"), str(tmp_path / "autils.py")}
+    assert "is a link to /proc/kcore, instead of the instructor's" in \
+        found[str(tmp_path / "public_tests.py")].message
+
+
+def test_a_file_of_another_size_is_not_read(tmp_path, monkeypatch):
+    big = tmp_path / "data" / "ex3data1.mat"
+    big.parent.mkdir()
+    with open(big, "wb") as file:
+        file.truncate(10 * 2**30)  # sparse: ten gigabytes long, nothing on disk
+    monkeypatch.setattr(files, "file_hash", lambda path: pytest.fail(f"{path} was read"))
+    [found] = files.submitted_file_findings([tmp_path])
+    assert found.kind == "submitted_file_differs" and "ex3data1.mat differs" in found.message
+
+
+def test_a_link_left_in_the_work_folder_is_a_change_never_followed(tmp_path):
+    shutil.copyfile(ROOT / "public_tests.py", tmp_path / "public_tests.py")
+    before = files.hashes(tmp_path, ["public_tests.py"])
+    (tmp_path / "public_tests.py").unlink()
+    (tmp_path / "public_tests.py").symlink_to(ROOT / "public_tests.py")  # same bytes, a link
+    [found] = files.workdir_findings(before, tmp_path)
+    assert found.kind == "public_tests_modified"
+
+
 # --- stored outputs against a fresh run ------------------------------------------------------------
 
 def _with_output(text):
