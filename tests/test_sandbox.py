@@ -176,6 +176,14 @@ def writes(targets, workdir):
                              f"        for _ in range({sandbox.TMP_SIZE_BYTES // 2**20 + 1}):\n"
                              "            f.write(bytes(2**20))\n"
                              "finally:\n    os.remove('/tmp/fill')",
+        # /dev was a tmpfs of half the machine's memory (8 GB written unseen): read-only now,
+        # its device nodes working, and /dev/shm capped like /tmp.
+        "dev": "open('/dev/planted', 'w').write('x')",
+        "shm_past_its_size": "try:\n    with open('/dev/shm/fill', 'wb') as f:\n"
+                             f"        for _ in range({sandbox.SHM_SIZE_BYTES // 2**20 + 1}):\n"
+                             "            f.write(bytes(2**20))\n"
+                             "finally:\n    os.remove('/dev/shm/fill')",
+        "dev_null": "open('/dev/null', 'w').write('allowed')",
         "own_work_folder": "open('mine.txt', 'w').write('allowed')",
     }
     run, printed = _run(["import os"] + [_attempt(label, code) for label, code in cases.items()],
@@ -186,7 +194,8 @@ def writes(targets, workdir):
 
 @needs_sandbox
 @pytest.mark.parametrize("label", ["public_tests", "report", "other_submission", "site_packages",
-                                   "remount", "root_of_sandbox", "tmp_past_its_size"])
+                                   "remount", "root_of_sandbox", "tmp_past_its_size", "dev",
+                                   "shm_past_its_size"])
 def test_nothing_outside_the_work_folder_can_be_written(writes, label):
     run, printed, before, after, planted = writes
     verdict = _verdicts(printed)[label]
@@ -201,6 +210,7 @@ def test_the_work_folder_itself_is_writable(writes, workdir):
     run, printed, *_ = writes
     assert " LEAKED " in _verdicts(printed)["own_work_folder"]  # LEAKED: the write succeeded
     assert (workdir / "mine.txt").read_text() == "allowed"
+    assert " LEAKED " in _verdicts(printed)["dev_null"]  # the device nodes still work
 
 
 # --------------------------------------------------------------------------------------------
@@ -668,8 +678,12 @@ def test_awkward_submissions_each_get_a_record_with_the_right_message(awkward):
 
 
 def test_an_nbformat_3_notebook_names_the_fix(awkward):
+    # Judged when the notebook is read, within its limits (finding submissions reads none).
+    from instructor.grading.grade import read_submitted
+    from instructor.lab.cells import NotebookError
     [old] = [s for s in find_submissions([awkward]) if s.name == "old"]
-    assert "jupyter nbconvert --to notebook --nbformat 4" in old.problem
+    with pytest.raises(NotebookError, match="jupyter nbconvert --to notebook --nbformat 4"):
+        read_submitted(old.notebook)
 
 
 @needs_sandbox

@@ -8,8 +8,9 @@ here knows about the lab):
   installation (``sys.base_prefix``, resolved through symbolic links) and the virtual
   environment (``sys.prefix``);
 - read-write: the submission's work folder, the folder holding the kernel's IPC sockets, and a
-  private ``/tmp`` (an empty tmpfs of at most 256 MB, also holding the kernel's ``$HOME``);
-- a fresh ``/proc`` and ``/dev``.
+  private ``/tmp`` (an empty tmpfs of at most 256 MB, also holding the kernel's ``$HOME``) and
+  ``/dev/shm`` (one of at most 64 MB);
+- a fresh ``/proc``, and a fresh ``/dev``, read-only (its device nodes still work).
 
 Nothing else exists inside: not the instructor's project, other submissions, the report folder
 or the grader's own folders. The sandbox has no network, its own PID namespace (when the kernel
@@ -35,6 +36,9 @@ SANDBOX_HOME = "/tmp/home"
 # The private /tmp lives in memory that the watchdog does not see (tmpfs pages belong to no
 # process), so its size is capped; the lab keeps only small caches there.
 TMP_SIZE_BYTES = 256 * 2**20
+# The same for /dev/shm. bwrap's /dev is a tmpfs of half the machine's memory: a kernel wrote
+# 8 GB there unseen (a red team), so /dev is made read-only and /dev/shm a tmpfs of its own.
+SHM_SIZE_BYTES = 64 * 2**20
 # /etc holds secrets (shadow, ssh keys, credentials of services); only what a kernel reads.
 ETC_ENTRIES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "fonts", "localtime", "timezone",
                "ssl", "ca-certificates", "passwd", "group", "nsswitch.conf", "mime.types")
@@ -144,6 +148,7 @@ class Sandbox:
     def command(self, argv):
         """``argv`` (the kernel's command line) wrapped in bwrap."""
         arguments = [self.binary, *_system_arguments(), "--proc", "/proc", "--dev", "/dev",
+                     "--size", str(SHM_SIZE_BYTES), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
                      # After the tmpfs: a Python or folder under /tmp must be bound over it.
                      "--size", str(TMP_SIZE_BYTES), "--tmpfs", "/tmp", "--dir", SANDBOX_HOME]
         for path in _python_paths():
