@@ -9,6 +9,7 @@ import pytest
 
 from report_records import ESCAPED, escaped_record, exercise_result, record, report
 from instructor.exports.gradescope_run import results_document
+from instructor.grading.record import MAX_TEXT, CellError
 from instructor.lab import spec
 from instructor.reports import write_reports
 from instructor.reports.clean_text import clean, clean_value, markdown, one_line
@@ -116,3 +117,49 @@ def test_unicode_line_separators_count_as_line_breaks():
     for separator in ("\u2028", "\u2029", "\x85"):
         assert clean(f"passed{separator}## bob: 100/100") == "passed\n## bob: 100/100"
         assert one_line(f"alice{separator}bob") == "alice\\nbob"
+
+
+def test_lone_surrogates_print_and_write_everywhere(tmp_path, capsys):
+    """A file name that is not UTF-8 becomes "mallory\\udcff" in Python, and a kernel can send
+    "\\ud800" in an error: printing report.txt raised UnicodeEncodeError, and no report or
+    feedback was written for anyone (a red team)."""
+    ex1 = spec.exercise("exercise_1")
+    mallory = record("mallory\udcff", {ex1.id: exercise_result(ex1, False, "bad \ud800 value")},
+                     errors=[CellError(3, "error", "ValueError: \ud800 oops")])
+    paths = write_reports(report([record(), mallory]), tmp_path)
+    print(format_text(report([mallory])))  # the grade command prints report.txt
+    assert "mallory\\xff" in capsys.readouterr().out
+    for kind, path in paths.items():
+        text = path.read_text(encoding="utf-8")
+        assert "mallory" in text and "\ufffd" in (text if kind != "json" else
+                                                  json.dumps(json.loads(text), ensure_ascii=False)), kind
+    assert feedback_html(mallory) and feedback_markdown(mallory)
+    assert clean("a\udcffb\ud800c") == "a\\xffb\ufffdc"
+
+
+def test_a_records_texts_are_capped_whatever_the_submission_sent():
+    """Uncapped, 50 errors of 10,000,000 characters took the supervisor to 6.3 GB and wrote a
+    3 GB report.json (a red team)."""
+    ex1 = spec.exercise("exercise_1")
+    huge = "\u00e9" * 1_000_000
+    big = record("mallory", {ex1.id: exercise_result(ex1, False, huge, huge, [huge] * 500)},
+                 errors=[CellError(i, "error", huge, source=huge) for i in range(2000)])
+    big.finish()
+    assert len(big.errors) == 600
+    texts = [big.exercises[ex1.id].message, big.exercises[ex1.id].public_check,
+             *big.exercises[ex1.id].hidden_failures, *(e.message for e in big.errors)]
+    assert max(map(len, texts)) < MAX_TEXT + 100
+    assert texts[0].endswith(f"[{1_000_000 - MAX_TEXT:,} more characters cut by the grader]")
+    assert len(json.dumps(big.to_json(), ensure_ascii=False)) < 6_000_000  # was 4 billion
+
+
+def test_hiding_the_graders_folders_is_linear_in_the_texts_length():
+    """The pattern that hid the grader's folders backtracked quadratically: 60,000 slashes in
+    an error message took 39 s per feedback file. No time is asserted: the texts below are 100
+    times longer than the 10,000 characters that took a second, so a quadratic pattern would
+    not return within the test run."""
+    from instructor.reports.feedback import _student_text
+    assert _student_text("at /tmp/x/grade-work-ab12/autils.py, line 3") == "at <grader folder> line 3"
+    assert _student_text("see file:/a/grade-private-x9/s.py") == "see file:<grader folder>"
+    for text in ("/" * 1_000_000, "/grade-work" * 100_000):
+        assert _student_text(text) == text  # returns at all: quadratic would take hours

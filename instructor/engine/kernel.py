@@ -51,6 +51,7 @@ KERNEL_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 DROPPED_ENVIRONMENT = ("PYTHONPATH", "PYTHONSTARTUP", "MPLBACKEND")
 THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
                     "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+MAX_ERROR_TEXT = 10_000  # characters kept of a cell's error (name and message)
 RECOVERY_SECONDS = 15  # how long an interrupted kernel gets to answer again
 
 
@@ -315,7 +316,11 @@ class KernelSession:
                               f"{where} ran longer than {self.client.timeout} s and was "
                               f"interrupted")
         if reply.get("status") == "error":
-            return CellResult(index, "error", seconds, f"{reply.get('ename')}: {reply.get('evalue')}")
+            # The reply is the kernel's, uncapped by the output limits: its text is cut here.
+            text = f"{reply.get('ename')}: {reply.get('evalue')}"
+            if len(text) > MAX_ERROR_TEXT:
+                text = text[:MAX_ERROR_TEXT] + f"... [{len(text) - MAX_ERROR_TEXT:,} more characters]"
+            return CellResult(index, "error", seconds, text)
         return CellResult(index, "ok", seconds)
 
     def _responsive(self, outcome):

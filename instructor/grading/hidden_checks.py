@@ -36,7 +36,7 @@ def seed_for(secret, name, exercise):
     """The seed of the hidden inputs of one exercise for one submission: an HMAC of the secret
     (bytes) with the submission's name and the exercise's id, so that the inputs differ from
     submission to submission and cannot be derived without the secret."""
-    digest = hmac.new(secret, f"{name}\0{exercise}".encode("utf-8"), hashlib.sha256).digest()
+    digest = hmac.new(secret, f"{name}\0{exercise}".encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
     return int.from_bytes(digest[:8], "big")
 
 

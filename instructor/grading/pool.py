@@ -157,7 +157,7 @@ class _Worker:
             if kind == "started":
                 self.started = time.monotonic()
                 return None
-            return SubmissionRecord.from_json(content)
+            return SubmissionRecord.from_json(content).clip_texts()  # whatever the process sent
         limit = self._limit_passed()
         if limit:
             self._kill()

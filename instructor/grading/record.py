@@ -17,6 +17,22 @@ from instructor.lab import spec
 
 SCHEMA_VERSION = 2
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
+# Characters a record keeps of any one text (a message, a cell's first line, a finding) and of a
+# grader's traceback. A submission controls many of these texts (an exception's message, a value
+# that nbformat's validation quotes): uncapped, 50 errors of 10,000,000 characters took the
+# supervisor to 6.3 GB and wrote a 3 GB report.json (measured by a red team).
+MAX_TEXT = 4_000
+MAX_TRACEBACK = 20_000
+
+
+def clip(text, limit=MAX_TEXT):
+    """``text`` cut to ``limit`` characters, saying how many more it had; at most ``limit`` +
+    64 characters are kept, so that a clipped text is left as it is (records are clipped in the
+    grading process and again when they reach the supervisor)."""
+    text = str(text)
+    if len(text) <= limit + 64:
+        return text
+    return f"{text[:limit]}... [{len(text) - limit:,} more characters cut by the grader]"
 
 # A submission's status: passed (every graded exercise passed), failed, or error (it could not
 # be graded at all: unreadable, refused by a limit, or the grader failed on it).
@@ -105,12 +121,31 @@ class SubmissionRecord:
 
     def finish(self, status=None):
         """Set the score, ``flagged``, and the status: ``status`` if given (``"error"`` for a
-        submission that could not be graded), else passed when every graded exercise passed."""
+        submission that could not be graded), else passed when every graded exercise passed.
+        Every text is clipped (:meth:`clip_texts`)."""
+        self.clip_texts()
         self.score = sum(result.points for result in self.exercises.values())
         self.flagged = any(item.severity == TAMPERING for item in self.findings)
         graded = [self.exercises.get(item.id) for item in spec.GRADED]
         self.status = status or ("passed" if all(result is not None and result.passed
                                                  for result in graded) else "failed")
+        return self
+
+    def clip_texts(self):
+        """Cut every text the submission can make long to :data:`MAX_TEXT` characters (a
+        traceback to :data:`MAX_TRACEBACK`, a cell's first line to 300), and keep at most 600
+        findings and cell errors (a notebook has at most 500 cells)."""
+        self.name, self.notebook, self.refused = clip(self.name), clip(self.notebook), clip(self.refused)
+        for result in self.exercises.values():
+            result.message, result.public_check = clip(result.message), clip(result.public_check)
+            result.hidden_failures = [clip(text) for text in result.hidden_failures[:100]]
+        self.findings = self.findings[:600]
+        for item in self.findings:
+            item.message = clip(item.message)
+        self.errors = self.errors[:600]
+        for error in self.errors:
+            error.message, error.source = clip(error.message), clip(error.source, 300)
+            error.traceback = clip(error.traceback, MAX_TRACEBACK)
         return self
 
     def to_json(self):
@@ -164,13 +199,21 @@ def file_stem(name, taken, limit=80):
     must still fit), unique among ``taken`` (a set of lower-case stems, updated)."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "submission"
     if len(stem) > limit:
-        stem = stem[:limit - 9] + "-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+        stem = stem[:limit - 9] + "-" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     candidate, number = stem, 1
     while candidate.lower() in taken:
         number += 1
         candidate = f"{stem}-{number}"
     taken.add(candidate.lower())
     return candidate
+
+
+def unique_stem(name):
+    """A file name for one submission that no other name shares, with no list of the names
+    taken (each submission is graded in a process of its own): :func:`file_stem` and a hash of
+    the whole name ("a b" and "a_b" both made a_b.ipynb, one overwriting the other)."""
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{file_stem(name, set(), limit=63)}-{digest}"
 
 
 def schema():

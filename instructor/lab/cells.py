@@ -51,6 +51,8 @@ def notebook_from_text(text, name="notebook"):
         nbformat.validate(notebook)
     except Exception as error:  # nbformat raises several types for damaged notebooks
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        if len(first_line) > 500:  # nbformat quotes the offending value, whatever its size
+            first_line = first_line[:500] + "..."
         raise NotebookError(f"{name}: not a valid notebook ({type(error).__name__}: "
                             f"{first_line})") from None
     return notebook

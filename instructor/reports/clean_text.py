@@ -21,6 +21,15 @@ _ESCAPES = re.compile(
 # What is left after the sequences: C0 controls except tab and newline, DEL, C1 controls, and the
 # Unicode bidirectional overrides that reorder what a reader sees.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates are not characters: no UTF-8 file or terminal takes one (printing a report
+# with one raised UnicodeEncodeError). Python makes them from the bytes of a file name that is
+# not UTF-8 (U+DC80..U+DCFF, shown here as the byte, "\xff"), and a kernel can send any.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate(match):
+    code = ord(match.group())
+    return f"\\x{code - 0xdc00:02x}" if 0xdc80 <= code <= 0xdcff else "\ufffd"
 
 
 def clean(text):
@@ -28,13 +37,14 @@ def clean(text):
 
     A carriage return, NEL and the Unicode line and paragraph separators become line breaks (so
     the text a carriage return would have overwritten stays visible, and no break hides from
-    the one_line below); tabs and line breaks are kept; everything else is removed.
+    the one_line below); tabs and line breaks are kept; a lone surrogate becomes the byte it
+    stands for (``\\xff``) or U+FFFD; everything else is removed.
     """
     text = str(text).replace("\r\n", "\n").replace("\r", "\n")
     # The other line breaks of Unicode (vertical tab and form feed are controls, removed below):
     # a reader or an editor would start a new line at each.
     text = text.replace("\x85", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
-    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+    return _CONTROLS.sub("", _ESCAPES.sub("", _SURROGATES.sub(_surrogate, text)))
 
 
 def clean_value(value):
