@@ -13,6 +13,7 @@ graded; 2 bad command line or input (the message says what is wrong).
 import argparse
 import importlib
 import os
+import signal
 import sys
 import threading
 import time
@@ -20,6 +21,11 @@ from pathlib import Path
 
 
 def main(argv=None):
+    # Names and messages come from students: a console whose encoding lacks a character shows
+    # it escaped instead of failing.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = argparse.ArgumentParser(
         prog="python -m instructor",
         description="Instructor tools for the multiclass digits lab: the student release and the "
@@ -214,17 +220,26 @@ def _grade(args, parser):
     # submissions are graded, in this otherwise idle process.
     threading.Thread(target=importlib.import_module, args=("instructor.reports.html",),
                      daemon=True).start()
-    records = grade_all(submissions, options, jobs,
-                        progress=lambda r: print(f"  {one_line(r.name, 60)}: {status_text(r)}, "
-                                                 f"{r.score}/{r.max_score} "
-                                                 f"({r.timings.total:.1f} s)", flush=True))
+    # Stopped with SIGTERM (a CI job cancelled, `timeout`, `kill`), the run ends as with Ctrl-C:
+    # grade_all stops its grading processes and deletes their folders (killed outright, it left
+    # them in /tmp).
+    previous = signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+    try:
+        records = grade_all(submissions, options, jobs,
+                            progress=lambda r: print(f"  {one_line(r.name, 60)}: {status_text(r)}, "
+                                                     f"{r.score}/{r.max_score} "
+                                                     f"({r.timings.total:.1f} s)", flush=True))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     report = Report(time.strftime("%Y-%m-%dT%H:%M:%S%z"), time.monotonic() - started, jobs,
                     options_dict(options), records,
                     shard=shard["description"] if shard else None)
+    # Written before anything is printed: a terminal that cannot show a character never costs
+    # the reports.
+    paths = write_reports(report, args.report_dir) if args.report_dir else {}
     print()
     print(format_text(report), end="")
-    if args.report_dir:
-        paths = write_reports(report, args.report_dir)
+    if paths:
         print(f"\nReports: {', '.join(str(p) for p in paths.values())}")
     if args.feedback_dir:
         from instructor.reports.feedback import write_feedback

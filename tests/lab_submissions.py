@@ -147,8 +147,14 @@ class Background:
         atexit.register(self._stop)  # a session cut short must not leave it running
 
     def _stop(self):
+        # Terminated first: `python -m instructor grade` then stops its grading processes and
+        # deletes their folders (killed, it left them in /tmp).
         if self._process.poll() is None:
-            self._process.kill()
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
 
     def result(self, timeout=900):
         """Wait for the process; returns a CompletedProcess with its text output."""

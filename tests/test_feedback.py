@@ -10,7 +10,7 @@ from report_records import (HIDDEN_FAILURE, escaped_record, exercise_result,
                             hidden_failure_record, record)
 from instructor.__main__ import main
 from instructor.grading.hidden_checks import softmax_inputs
-from instructor.grading.record import CellError, file_stem
+from instructor.grading.record import CellError, file_stem, unique_stem
 from instructor.lab import spec
 from instructor.reports.clean_text import markdown
 from instructor.reports.feedback import (feedback_html, feedback_markdown, student_message,
@@ -122,3 +122,12 @@ def _no_sandbox():
     """Unreadable notebooks never start a kernel: no isolation is needed to grade them, and the
     test then runs on machines without user namespaces too."""
     return ["--no-sandbox"]
+
+
+def test_kept_runs_of_two_names_with_the_same_safe_characters_stay_apart():
+    # --keep-executed: "a b" and "a_b" both wrote a_b.ipynb, one overwriting the other (a red
+    # team); each grading process names its file without knowing the others' names.
+    stems = {name: unique_stem(name) for name in ("a b", "a_b", "a/b", "x" * 255, "m\udcff")}
+    assert len(set(stems.values())) == len(stems)
+    assert stems["a b"].startswith("a_b-") and all(len(stem) <= 80 for stem in stems.values())
+    assert unique_stem("a b") == stems["a b"]  # the same name, the same file, in any process

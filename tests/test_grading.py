@@ -270,6 +270,49 @@ def test_a_deadline_a_memory_limit_and_a_death_cost_only_their_own_submission(tm
     assert not [command for command in left if "multiprocessing" in command], left
 
 
+@pytest.mark.acceptance
+def test_a_terminated_grading_run_leaves_nothing_behind(tmp_path):
+    """SIGTERM (a cancelled CI job, `timeout`) while a kernel runs: the run stops its grading
+    process and its kernel and deletes their folders. Killed outright, it left them in /tmp."""
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    from lab_submissions import ROOT
+    (tmp_path / "subs").mkdir()
+    shutil.copyfile(ROOT / NOTEBOOK_NAME, tmp_path / "subs" / "alice.ipynb")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    grading = subprocess.Popen([sys.executable, "-m", "instructor", "grade", str(tmp_path / "subs"),
+                                "--jobs", "1"], cwd=ROOT, env=dict(os.environ, TMPDIR=str(temporary)),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        waited = time.monotonic()
+        while not list(temporary.glob("lab-grading-*/worker-0/*")):  # a kernel's folders
+            assert grading.poll() is None, grading.stderr.read()
+            assert time.monotonic() - waited < 300, "no kernel started in 300 s"
+            time.sleep(0.2)
+        grading.send_signal(signal.SIGTERM)
+        assert grading.wait(timeout=120) == 128 + signal.SIGTERM
+    finally:
+        if grading.poll() is None:
+            os.killpg(grading.pid, signal.SIGKILL)
+    assert list(temporary.iterdir()) == []
+    # Nothing of the run still runs (a zombie has ended: it waits for init to collect it).
+    left = [p.info for p in psutil.process_iter(["pid", "status", "cmdline"])
+            if p.pid != grading.pid and _session_of(p.pid) == grading.pid
+            and p.info["status"] != psutil.STATUS_ZOMBIE]
+    assert left == []
+
+
+def _session_of(pid):
+    try:
+        return os.getsid(pid)
+    except OSError:
+        return None
+
+
 def test_each_grading_run_draws_its_own_secret(monkeypatch):
     monkeypatch.delenv(pool.SECRET_VARIABLE, raising=False)
     assert pool.grading_secret() != pool.grading_secret()

@@ -33,7 +33,7 @@ from instructor.grading import exercises, hidden_checks
 from instructor.grading.options import (MAX_CELLS, MAX_JSON_DEPTH, MAX_NOTEBOOK_BYTES,
                                         MAX_SOURCE_CHARACTERS)
 from instructor.grading.options import isolation_for
-from instructor.grading.record import CellError, SubmissionRecord, file_stem, not_graded
+from instructor.grading.record import CellError, SubmissionRecord, not_graded, unique_stem
 from instructor.grading.record import error_record as record_for_error
 from instructor.grading.values import ChannelError
 from instructor.lab import spec
@@ -109,8 +109,7 @@ def grade_submission(submission, options, secret):
     record.findings += compared
     if options.executed_dir:
         Path(options.executed_dir).mkdir(parents=True, exist_ok=True)
-        stem = file_stem(record.name, set())
-        record.executed_notebook = str(Path(options.executed_dir) / f"{stem}.ipynb")
+        record.executed_notebook = str(Path(options.executed_dir) / f"{unique_stem(record.name)}.ipynb")
         nbformat.write(fresh, record.executed_notebook)
     record.timings.total = round(time.monotonic() - started, 2)
     return record.finish()
