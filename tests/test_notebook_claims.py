@@ -55,13 +55,19 @@ def numbers(text):
 # --- section 3 ------------------------------------------------------------------------------------
 
 def test_exercise_1_states_the_real_limits_of_the_plain_formula(cells):
-    text = markdown(cells, "### Exercise 1")
+    text = " ".join(markdown(cells, "### Exercise 1").split())
     overflow64 = math.log(np.finfo(np.float64).max)
     underflow64 = math.log(np.finfo(np.float64).smallest_subnormal) - math.log(2)
+    smallest_normal64 = math.log(np.finfo(np.float64).tiny)
     overflow32 = math.log(np.finfo(np.float32).max)
-    assert f"up to about {int(overflow64)}" in text  # 709.78
-    assert f"below\nabout {round(underflow64)}" in text or f"below about {round(underflow64)}" in text
-    assert f"above about {overflow32:.1f}" in text  # 88.7
+    assert f"above about {overflow64:.2f}" in text  # 709.78
+    assert f"below about {underflow64:.2f}" in text  # -745.13
+    assert f"from about {round(smallest_normal64)} down" in text  # -708: subnormal from there
+    assert f"above about {overflow32:.2f}" in text  # 88.72
+    # "a little before that value the sum already overflows": three values just below the limit.
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = np.full(3, overflow64 - 0.5)
+        assert np.isfinite(np.exp(z)).all() and not np.isfinite(np.exp(z).sum())
     # The cell that prints the limits computes the same numbers.
     limits = printed(code_cell(cells, "np.finfo(dtype)"))
     assert f"above z = {overflow64:.2f}" in limits and f"below z = {underflow64:.2f}" in limits
@@ -175,6 +181,12 @@ def test_overfitting_shows_where_the_text_says(cells):
         r"Training accuracy after the last epoch: ([\d.]+)%, test accuracy ([\d.]+)%", alt).groups())
     assert training_accuracy - test_accuracy > 3  # "several points below"
     assert training_accuracy > 99  # "climbs towards 100%"
+
+
+def test_the_ladders_text_quotes_the_networks_training_and_test_accuracy(cells):
+    last = numbers(printed(code_cell(cells, "split_history = fit_model(")).splitlines()[-1])
+    text = " ".join(markdown(cells, "Each step up the ladder helps").split())
+    assert f"reaches {last[1]:.1f}%, far above its {last[3]:.1f}% on the test images" in text
 
 
 def test_the_test_prediction_grid_holds_mistakes_to_look_at(cells):
